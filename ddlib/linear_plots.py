@@ -1,0 +1,34 @@
+"""Plots of notebook 01: curves against D/N with a median line and an interquartile band."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ddlib.plotting import threshold_line
+
+
+def plot_quantity(ax: plt.Axes, summary: pd.DataFrame, dataset: str, quantity: str,
+                  settings: Sequence[float] | None = None, label: str = "{setting:g}",
+                  cmap: str = "viridis", color: str | None = None) -> None:
+    """Median over repeats (line) and 25-75% quantiles (band) of ``quantity`` against D/N.
+
+    One curve per entry of ``settings`` (all settings when None), on log-log axes, with the
+    interpolation threshold D/N = 1 dashed.
+    """
+    rows = summary[(summary["dataset"] == dataset) & (summary["quantity"] == quantity)]
+    settings = sorted(rows["setting"].unique()) if settings is None else settings
+    colours = plt.get_cmap(cmap)(np.linspace(0.1, 0.9, len(settings)))
+    for setting, colour in zip(settings, colours):
+        curve = rows[np.isclose(rows["setting"], setting)].sort_values("N")
+        ratio = curve["D"] / curve["N"]
+        shade = color or colour
+        ax.plot(ratio, curve["median"], color=shade, label=label.format(setting=setting))
+        ax.fill_between(ratio, curve["low"], curve["high"], color=shade, alpha=0.2, linewidth=0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("parameters / training points  (D / N)")
+    threshold_line(ax, 1.0)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Regenerate every figure family: executes the notebooks with papermill for one profile.
+#   ./run_all.sh [--profile smoke|laptop|paper] [--only 01,03] [-p name value ...]
+# Executed notebooks, HTML exports and the gathered claims report go to reports/<profile>/,
+# figures to figures/<notebook>/. Finished runs are reused: re-running trains nothing, and an
+# interrupted run resumes from its last checkpoint.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+profile=laptop; only=""; names=(); values=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
+    --only) only="${2:?--only needs a value such as 01,03}"; shift 2 ;;
+    -p) names+=("${2:?-p needs a name and a value}"); values+=("${3:?-p $2 needs a value}"); shift 3 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run_all.sh: unknown option '$1'"; usage; exit 2 ;;
+  esac
+done
+case "$profile" in smoke|laptop|paper) ;; *)
+  echo "run_all.sh: --profile '$profile' is unknown; allowed: smoke, laptop, paper"; exit 2 ;; esac
+
+source scripts/ensure_venv.sh
+py=.venv/bin/python
+notebooks=()
+for nb in notebooks/[0-9][0-9]_*.ipynb; do
+  key="$(basename "$nb" | cut -c1-2)"
+  if [ -z "$only" ] || [[ ",$only," == *",$key,"* ]]; then notebooks+=("$nb"); fi
+done
+if [ -n "$only" ]; then
+  for key in ${only//,/ }; do
+    ls notebooks/"$key"_*.ipynb >/dev/null 2>&1 || { echo "run_all.sh: --only: no notebook $key"; exit 2; }
+  done
+fi
+
+# Every -p name must belong to at least one selected notebook; it is passed to those that know it.
+for name in "${names[@]+"${names[@]}"}"; do
+  known=0
+  for nb in "${notebooks[@]}"; do
+    $py -m ddlib.profiles check "$(basename "$nb" | cut -c1-2)" "$name" >/dev/null && known=1
+  done
+  [ "$known" -eq 1 ] || { echo "run_all.sh: -p $name is not a parameter of any selected notebook"
+    for nb in "${notebooks[@]}"; do $py -m ddlib.profiles check "$(basename "$nb" | cut -c1-2)" "$name" || true; done
+    exit 2; }
+done
+
+out="$($py -c "from ddlib.paths import reports_dir; print(reports_dir('$profile'))")"; mkdir -p "$out"
+export TQDM_DISABLE=1 MPLBACKEND=Agg
+failed=(); stems=()
+for nb in "${notebooks[@]}"; do
+  stem="$(basename "$nb" .ipynb)"; key="${stem:0:2}"; stems+=("$stem")
+  args=(-p profile "$profile")
+  for i in "${!names[@]}"; do
+    if $py -m ddlib.profiles check "$key" "${names[$i]}" >/dev/null; then args+=(-p "${names[$i]}" "${values[$i]}"); fi
+  done
+  rm -f "$($py -c "from ddlib.paths import figures_dir; print(figures_dir('$stem'))")/claims.csv"
+  printf '%s  %-32s ' "$(date +%H:%M:%S)" "$stem"
+  start=$SECONDS
+  if $py -m papermill "$nb" "$out/$stem.ipynb" "${args[@]}" -k ddlib --cwd notebooks \
+       --no-progress-bar > "$out/$stem.log" 2>&1; then
+    $py -m jupyter nbconvert --to html "$out/$stem.ipynb" --output-dir "$out" >/dev/null 2>&1 \
+      || echo -n "(html export failed) "
+    echo "ok      $((SECONDS - start)) s"
+  else
+    echo "FAILED  $((SECONDS - start)) s  (log: $out/$stem.log)"
+    failed+=("$stem")
+  fi
+done
+$py -m ddlib.claims "$profile" "${stems[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "run_all.sh: failed notebook(s): ${failed[*]}"; exit 1
+fi

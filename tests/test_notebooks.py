@@ -1,0 +1,55 @@
+"""Every notebook executes headless under the smoke profile, and the pipeline's CLI checks hold."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_is_clean_and_parameterised(notebook):
+    cells = json.loads(notebook.read_text())["cells"]
+    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), "outputs committed"
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and "profile = " in "".join(tagged[0]["source"])
+    assert all("id" in c for c in cells)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_under_smoke(notebook, tmp_path):
+    import papermill
+
+    output = tmp_path / notebook.name
+    papermill.execute_notebook(str(notebook), str(output), parameters={"profile": "smoke"},
+                               kernel_name="ddlib", cwd=str(ROOT / "notebooks"),
+                               progress_bar=False)
+    claims = Path(os.environ["DDLIB_FIGURES"]) / notebook.stem / "claims.csv"
+    assert claims.exists(), "the notebook did not write its claims table"
+    assert any(Path(os.environ["DDLIB_FIGURES"], notebook.stem).glob("*.png"))
+
+
+def run_all(*args):
+    return subprocess.run(["bash", str(ROOT / "run_all.sh"), *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHON": sys.executable})
+
+
+def test_run_all_rejects_unknown_profile_and_parameter():
+    result = run_all("--profile", "huge")
+    assert result.returncode == 2 and "smoke, laptop, paper" in result.stdout
+    result = run_all("--profile", "smoke", "--only", "01", "-p", "no_such_parameter", "1")
+    assert result.returncode == 2 and "no_such_parameter" in result.stdout
+
+
+def test_run_all_executes_and_gathers_claims():
+    result = run_all("--profile", "smoke", "--only", "01", "-p", "repeats", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "01_linear_double_descent" in result.stdout and "ok" in result.stdout
+    report = Path(os.environ["DDLIB_REPORTS"]) / "smoke"
+    assert (report / "claims.md").exists() and (report / "01_linear_double_descent.html").exists()
+    assert "repeats = 3" in (report / "01_linear_double_descent.ipynb").read_text()

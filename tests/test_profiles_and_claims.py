@@ -1,0 +1,61 @@
+"""Profiles resolve with overrides and fail clearly; the claims table round-trips."""
+
+import pandas as pd
+import pytest
+
+from ddlib.claims import ClaimsTable, gather
+from ddlib.profiles import PROFILE_NAMES, parameter_names, resolve, validate_names
+
+
+def test_resolve_profile_and_overrides():
+    params = resolve("01", "smoke", namespace={"repeats": 3, "unrelated": 1})
+    assert params.repeats == 3 and params["max_train_size"] == 39
+    assert resolve("01", "laptop", repeats=7).repeats == 7
+    assert "meaning [unit]" in params.table().columns
+
+
+def test_unknown_profile_and_parameter_are_errors_listing_allowed_values():
+    with pytest.raises(ValueError, match="allowed profiles"):
+        resolve("01", "huge")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        resolve("01", "smoke", width_max=3)
+    with pytest.raises(ValueError, match="must be a int"):
+        resolve("01", "smoke", repeats="many")
+    with pytest.raises(ValueError, match="known notebooks"):
+        validate_names("99", [])
+
+
+def test_value_validation_names_the_parameter():
+    with pytest.raises(ValueError, match="max_train_size"):
+        resolve("01", "smoke", max_train_size=0)
+    with pytest.raises(ValueError, match="datasets"):
+        resolve("01", "smoke", datasets=["imagenet"])
+
+
+@pytest.mark.parametrize("notebook", ["01", "02", "03", "04"])
+def test_every_profile_of_a_notebook_has_the_same_documented_keys(notebook):
+    import importlib
+
+    try:
+        module = importlib.import_module(f"ddlib.profiles.nb{notebook}")
+    except ModuleNotFoundError:
+        pytest.skip(f"notebook {notebook} has no profiles yet")
+    keys = parameter_names(notebook)
+    for profile in PROFILE_NAMES:
+        assert list(module.PROFILES[profile]) == keys
+    assert set(module.DESCRIPTIONS) == set(keys)
+
+
+def test_claims_table_and_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("DDLIB_FIGURES", str(tmp_path))
+    table = ClaimsTable("99_test")
+    assert table.add("x peaks", "at 3", "argmax == 3", 3 == 3) is True
+    table.add("y falls", "1 -> 2", "decreases", 2 < 1)
+    table.save()
+    frame = pd.read_csv(tmp_path / "99_test" / "claims.csv")
+    assert list(frame.columns) == ["notebook", "claim", "measured", "criterion", "holds"]
+    assert frame["holds"].tolist() == [True, False]
+    report = gather([tmp_path / "99_test" / "claims.csv"], tmp_path / "all.csv", tmp_path / "all.md",
+                    "smoke")
+    assert len(report) == 2
+    assert "1 of 2 claims hold" in (tmp_path / "all.md").read_text()
