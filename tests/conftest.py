@@ -8,8 +8,11 @@ import pytest
 
 def pytest_configure(config: pytest.Config) -> None:
     scratch = tempfile.mkdtemp(prefix="ddlib-tests-")
-    for variable, folder in (("DDLIB_RUNS", "runs"), ("DDLIB_FIGURES", "figures"),
-                             ("DDLIB_REPORTS", "reports")):
+    for variable, folder in (
+        ("DDLIB_RUNS", "runs"),
+        ("DDLIB_FIGURES", "figures"),
+        ("DDLIB_REPORTS", "reports"),
+    ):
         os.environ[variable] = os.path.join(scratch, folder)
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")

@@ -74,10 +74,14 @@ def test_cifar10_loader_reads_pickles_written_here(tmp_path, monkeypatch):
     folder.mkdir()
     rng = np.random.default_rng(0)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
-                 "labels": list(rng.integers(0, 10, 4))}
+        batch = {
+            "data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+            "labels": list(rng.integers(0, 10, 4)),
+        }
         (folder / name).write_bytes(pickle.dumps(batch))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [str(i) for i in range(10)]}))
+    (folder / "batches.meta").write_bytes(
+        pickle.dumps({"label_names": [str(i) for i in range(10)]})
+    )
 
     base = torchvision.datasets.CIFAR10
 
@@ -116,8 +120,11 @@ def test_cifar10_jpeg_from_shared_data(shared_data_dir, tmp_path, monkeypatch):
     if not archive.exists():
         pytest.skip("cifar10-jpeg.tar.gz not in DDLIB_SHARED_DATA")
     with tarfile.open(archive) as tar:
-        members = [m for m in tar.getmembers()
-                   if m.isdir() or m.name.endswith(("/0.jpg", "/1.jpg", "/10.jpg", "/11.jpg"))]
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.isdir() or m.name.endswith(("/0.jpg", "/1.jpg", "/10.jpg", "/11.jpg"))
+        ]
         tar.extractall(tmp_path, members=members, filter="data")
     monkeypatch.setenv("DDLIB_DATA", str(tmp_path))
     d = ddata.load_classification("cifar10-jpeg")

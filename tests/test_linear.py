@@ -48,8 +48,13 @@ def test_reference_splits_follow_train_test_split():
 
 
 def small_settings(**changes):
-    values = dict(train_sizes=[3, 10, 20], repeats=4, cutoffs=[1e-3, 1e9],
-                  subspace_ranks=[1, 25], adversarial_scales=[0.0, 1.0])
+    values = dict(
+        train_sizes=[3, 10, 20],
+        repeats=4,
+        cutoffs=[1e-3, 1e9],
+        subspace_ranks=[1, 25],
+        adversarial_scales=[0.0, 1.0],
+    )
     values.update(changes)
     return linear.SweepSettings(**values)
 
@@ -73,7 +78,9 @@ def test_ablations_have_their_known_answers():
     table = linear.sweep(data, small_settings())
 
     def value(N, quantity, setting=0.0):
-        rows = table[(table.N == N) & (table.quantity == quantity) & np.isclose(table.setting, setting)]
+        rows = table[
+            (table.N == N) & (table.quantity == quantity) & np.isclose(table.setting, setting)
+        ]
         return rows.sort_values("repeat")["value"].to_numpy()
 
     # a huge cut-off gives the zero predictor: test MSE = mean y_test^2

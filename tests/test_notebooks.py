@@ -26,17 +26,27 @@ def test_notebook_runs_under_smoke(notebook, tmp_path):
     import papermill
 
     output = tmp_path / notebook.name
-    papermill.execute_notebook(str(notebook), str(output), parameters={"profile": "smoke"},
-                               kernel_name="ddlib", cwd=str(ROOT / "notebooks"),
-                               progress_bar=False)
+    papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters={"profile": "smoke"},
+        kernel_name="ddlib",
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+    )
     claims = Path(os.environ["DDLIB_FIGURES"]) / notebook.stem / "claims.csv"
     assert claims.exists(), "the notebook did not write its claims table"
     assert any(Path(os.environ["DDLIB_FIGURES"], notebook.stem).glob("*.png"))
 
 
 def run_all(*args):
-    return subprocess.run(["bash", str(ROOT / "run_all.sh"), *args], capture_output=True,
-                          text=True, cwd=ROOT, env={**os.environ, "PYTHON": sys.executable})
+    return subprocess.run(
+        ["bash", str(ROOT / "run_all.sh"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
 
 
 def test_run_all_rejects_unknown_profile_and_parameter():

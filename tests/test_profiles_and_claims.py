@@ -55,7 +55,8 @@ def test_claims_table_and_report(tmp_path, monkeypatch):
     frame = pd.read_csv(tmp_path / "99_test" / "claims.csv")
     assert list(frame.columns) == ["notebook", "claim", "measured", "criterion", "holds"]
     assert frame["holds"].tolist() == [True, False]
-    report = gather([tmp_path / "99_test" / "claims.csv"], tmp_path / "all.csv", tmp_path / "all.md",
-                    "smoke")
+    report = gather(
+        [tmp_path / "99_test" / "claims.csv"], tmp_path / "all.csv", tmp_path / "all.md", "smoke"
+    )
     assert len(report) == 2
     assert "1 of 2 claims hold" in (tmp_path / "all.md").read_text()

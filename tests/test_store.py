@@ -36,7 +36,9 @@ def test_resume_point_and_corruption(tmp_path):
     assert run.resume_point() is None
     run.save_checkpoint(5, {"model": {"w": torch.ones(2)}}, [{"epoch": 5}], keep=False)
     epoch, state, metrics = run.resume_point()
-    assert epoch == 5 and metrics == [{"epoch": 5}] and torch.equal(state["model"]["w"], torch.ones(2))
+    assert (
+        epoch == 5 and metrics == [{"epoch": 5}] and torch.equal(state["model"]["w"], torch.ones(2))
+    )
     data = (run.dir / "resume.pt").read_bytes()
     (run.dir / "resume.pt").write_bytes(data[: len(data) // 2])  # truncated file
     assert run.resume_point() is None

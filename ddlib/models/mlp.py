@@ -1,0 +1,86 @@
+"""Fully connected ReLU / leaky-ReLU / GELU network of Humayun et al. (RECIPES section 3).
+
+``MLP(784, 10, depth=3, width=200)`` is the 784-200-200-200-10 network of the paper: ``depth``
+counts hidden layers. Every hidden layer has its own activation module, so that
+``ddlib.complexity`` can hook each layer's pre-activation (the input of that module). Grokking
+(Omnigrok, Humayun et al. section 4) multiplies the initial weights and biases by ``init_scale``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ACTIVATIONS = ("relu", "leaky_relu", "gelu")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+LEAKY_RELU_SLOPE = 0.01
+
+
+def make_activation(name: str) -> nn.Module:
+    """Activation module by name (one of ``ACTIVATIONS``)."""
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(LEAKY_RELU_SLOPE)
+    if name == "gelu":
+        return nn.GELU()
+    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+
+
+class MLP(nn.Module):
+    """in_features -> width x depth -> num_classes; flattens its input (N x C x H x W is fine).
+
+    ``dtype`` is a torch dtype or its name ("float32", "float64": JSON-friendly run configs).
+    Layers are PyTorch's default-initialised ``nn.Linear`` whose weights and biases are then
+    multiplied by ``init_scale`` (Liu et al.'s Omnigrok recipe; Humayun et al. use 8 for grokking).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        num_classes: int,
+        depth: int,
+        width: int,
+        activation: str = "relu",
+        init_scale: float = 1.0,
+        dtype: torch.dtype | str = torch.float32,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("num_classes", num_classes)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(depth, int) or depth < 1:
+            raise ValueError(
+                f"depth (number of hidden layers) must be an integer >= 1, got {depth!r}"
+            )
+        if not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive integer, got {width!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        if not init_scale > 0:
+            raise ValueError(f"init_scale must be > 0, got {init_scale!r}")
+        dtype = DTYPES.get(dtype, dtype) if isinstance(dtype, str) else dtype
+        if dtype not in DTYPES.values():
+            raise ValueError(
+                f"dtype must be one of {list(DTYPES)} (or torch dtypes), got {dtype!r}"
+            )
+        self.activation_name = activation
+        sizes = [in_features] + [width] * depth
+        self.hidden = nn.ModuleList(
+            nn.Linear(n_in, n_out, dtype=dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        )
+        self.activations = nn.ModuleList(make_activation(activation) for _ in range(depth))
+        self.output = nn.Linear(width, num_classes, dtype=dtype)
+        with torch.no_grad():
+            for parameter in self.parameters():
+                parameter.mul_(init_scale)
+
+    def linear_layers(self) -> list[nn.Linear]:
+        """Hidden layers then the output layer (the affine maps of the partition)."""
+        return [*self.hidden, self.output]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.flatten(1)
+        for linear, activation in zip(self.hidden, self.activations):
+            x = activation(linear(x))
+        return self.output(x)
