@@ -1,0 +1,101 @@
+"""Claims of notebook 02 (Gamba et al. Sec. 4), judged on the width-sweep tables.
+
+Nothing here knows an expected answer: the threshold, the peaks and their widths are measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from ddlib.claims import ClaimsTable
+from ddlib.width_sweep import interpolation_threshold
+
+
+def near_threshold_peak(
+    curve: pd.Series, threshold: int, factor: float, margin: float
+) -> dict[str, Any]:
+    """Is there a peak of ``curve`` (indexed by width) within ``factor`` of the threshold?
+
+    The peak is the largest value among widths in ``[threshold / factor, threshold * factor]``;
+    it counts when it exceeds, by ``margin`` (relative to the peak), both the lowest value at
+    smaller widths (the curve rose to it) and the value at the widest model (it falls beyond).
+    """
+    curve = curve.sort_index()
+    window = curve[(curve.index >= threshold / factor) & (curve.index <= threshold * factor)]
+    peak_width = int(window.idxmax())
+    peak = float(window.max())
+    before = curve[curve.index < peak_width]
+    rises = bool(len(before)) and peak - float(before.min()) >= margin * abs(peak)
+    falls = peak_width < curve.index.max() and peak - float(curve.iloc[-1]) >= margin * abs(peak)
+    return {
+        "peak_width": peak_width,
+        "peak": peak,
+        "rise_from": float(before.min()) if len(before) else float("nan"),
+        "widest": float(curve.iloc[-1]),
+        "holds": bool(rises and falls),
+    }
+
+
+def add_claims(
+    table: ClaimsTable,
+    final: pd.DataFrame,
+    volumes: pd.DataFrame,
+    tolerance: float,
+    factor: float,
+    margin: float,
+    label: str = "",
+) -> int | None:
+    """Add notebook 02's claims (Gamba et al. Sec. 4) for one sweep; returns the threshold.
+
+    Without a threshold every peak claim is recorded as not holding (nothing to be near).
+    """
+    prefix = f"[{label}] " if label else ""
+    threshold = interpolation_threshold(final, tolerance)
+    train_curve = final.groupby("width").train_error.mean()
+    table.add(
+        f"{prefix}training error reaches 0 at an interpolation threshold and stays 0",
+        "threshold w = "
+        + (str(threshold) if threshold is not None else "none")
+        + f"; train error by width {train_curve.round(3).to_dict()}",
+        f"mean train error <= {tolerance} from w_thr to the widest model",
+        threshold is not None,
+    )
+    criterion = (
+        f"max over w in [w_thr/{factor:g}, w_thr*{factor:g}] exceeds the minimum at "
+        f"smaller widths and the widest model by >= {margin:.0%}"
+    )
+    widest_volume = volumes.volume.max()
+    at_volume = volumes[volumes.volume == widest_volume]
+    curves = {"test error": final.groupby("width").test_error.mean()}
+    for metric in ("cross_entropy", "jacobian_norm", "hessian_norm"):
+        name = f"volume-{widest_volume} {metric.replace('_', ' ')}"
+        curves[name] = at_volume[at_volume.subset == "all"].groupby("width")[metric].mean()
+    for name, curve in curves.items():
+        claim = f"{prefix}{name} peaks near the threshold and falls for wider models"
+        if threshold is None:
+            table.add(claim, "no interpolation threshold measured", criterion, False)
+            continue
+        peak = near_threshold_peak(curve, threshold, factor, margin)
+        table.add(claim, _describe_peak(peak, threshold), criterion, peak["holds"])
+    if {"clean", "noisy"} <= set(at_volume.subset):
+        for metric in ("cross_entropy", "jacobian_norm", "hessian_norm"):
+            by_subset = at_volume.groupby(["subset", "width"])[metric].mean()
+            clean, noisy = by_subset["clean"].max(), by_subset["noisy"].max()
+            table.add(
+                f"{prefix}the volume-{widest_volume} {metric.replace('_', ' ')} peak is "
+                "higher on noisy than on clean points",
+                f"max noisy {noisy:.3g}, max clean {clean:.3g}",
+                "max noisy > max clean",
+                bool(noisy > clean),
+            )
+    return threshold
+
+
+def _describe_peak(peak: Mapping[str, Any], threshold: int) -> str:
+    return (
+        f"peak {peak['peak']:.3g} at w = {peak['peak_width']} (threshold {threshold}); "
+        f"lowest before {peak['rise_from']:.3g}, widest {peak['widest']:.3g}"
+    )
