@@ -158,7 +158,7 @@ def local_complexity(
         raise ValueError(f"vertices_per_batch must be >= 1, got {vertices_per_batch!r}")
     dim = x[0].numel()
     if directions is None:
-        directions = orthonormal_frame(dim, num_directions, seed)
+        directions = orthonormal_frame(dim, num_directions, seed, dtype=x.dtype)
     elif directions.ndim != 2 or directions.shape[1] != dim:
         raise ValueError(f"directions must have shape [P, {dim}], got {tuple(directions.shape)}")
     if layers is None:

@@ -9,8 +9,11 @@ raises :class:`DatasetUnavailable` saying where it was looked for and how to get
 from __future__ import annotations
 
 import functools
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,6 +22,8 @@ import torch.nn.functional as F
 from ddlib.paths import data_root
 
 REGRESSION_DATASETS = ("diabetes", "student-teacher", "california-housing", "who-life-expectancy")
+FEATURE_COUNTS = {"diabetes": 10, "student-teacher": 20, "california-housing": 8,
+                  "who-life-expectancy": 17}  # D of each regression dataset
 CLASSIFICATION_DATASETS = ("mnist5k", "digits", "mnist", "cifar10", "cifar100", "cifar10-jpeg",
                            "imagefolder:<path>")
 NOISE_KINDS = ("symmetric", "asymmetric")
@@ -77,19 +82,26 @@ def load_regression(name: str, allow_download: bool = False) -> RegressionData:
     raise ValueError(f"dataset={name!r} is unknown; regression datasets: {list(REGRESSION_DATASETS)}")
 
 
+WHO_FEATURES = (  # the 17 numeric features of Schaeffer et al. (no Year, no income composition)
+    "Adult Mortality", "infant deaths", "Alcohol", "percentage expenditure", "Hepatitis B",
+    "Measles", "BMI", "under-five deaths", "Polio", "Total expenditure", "Diphtheria", "HIV/AIDS",
+    "GDP", "Population", "thinness 1-19 years", "thinness 5-9 years", "Schooling",
+)
+
+
 def _load_who() -> RegressionData:
-    """WHO Life Expectancy (Kaggle CSV placed by the user in data/): 17 numeric features, NaN rows dropped."""
+    """WHO Life Expectancy (Kaggle CSV put in data/ by the user): rows with any missing value
+    dropped (1,649 remain), the 17 features of :data:`WHO_FEATURES`, target life expectancy."""
     import pandas as pd
 
     path = data_root() / WHO_FILE
     if not path.exists():
         raise DatasetUnavailable(f"{path} not found: download '{WHO_FILE}' from Kaggle "
                                  "(kumarajarshi/life-expectancy-who) and put it there")
-    frame = pd.read_csv(path)
-    frame.columns = [c.strip() for c in frame.columns]
-    numeric = frame.select_dtypes("number").drop(columns=["Year"], errors="ignore").dropna()
-    y = numeric.pop("Life expectancy").to_numpy()
-    return RegressionData("who-life-expectancy", numeric.to_numpy(dtype=float), y)
+    frame = pd.read_csv(path).dropna()
+    frame.columns = [" ".join(c.split()) for c in frame.columns]
+    X = frame[list(WHO_FEATURES)].to_numpy(dtype=float)
+    return RegressionData("who-life-expectancy", X, frame["Life expectancy"].to_numpy(dtype=float))
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,6 +324,16 @@ def load_classification(name: str, *, train_size: int | None = None,
     return ClassificationData(f"{name}{suffix}", train.contiguous(), noisy, clean, mask,
                               test.contiguous(), torch.from_numpy(y_te.copy()), num_classes, channels,
                               mean, std)
+
+
+def load_data(spec: Mapping[str, Any]) -> ClassificationData:
+    """``load_classification(**spec)``, kept in memory across the runs of a sweep (read-only)."""
+    return _load_data_json(json.dumps(dict(spec), sort_keys=True))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_data_json(spec_json: str) -> ClassificationData:
+    return load_classification(**json.loads(spec_json))
 
 
 def _pad(images: torch.Tensor, side: int) -> torch.Tensor:

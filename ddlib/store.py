@@ -97,6 +97,18 @@ class Run:
     def is_complete(self) -> bool:
         return _read_json(self.dir / "result.json") is not None
 
+    def is_trained(self) -> bool:
+        """Complete and its final weights load; a corrupt ``final.pt`` un-finishes the run so
+        that the caller retrains it."""
+        if not self.is_complete():
+            return False
+        try:
+            self.load_checkpoint(None)
+        except CorruptRunError:
+            self.invalidate()
+            return False
+        return True
+
     def result(self) -> dict:
         result = _read_json(self.dir / "result.json")
         if result is None:

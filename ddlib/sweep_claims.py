@@ -5,6 +5,7 @@ Nothing here knows an expected answer: the threshold, the peaks and their widths
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,16 +83,39 @@ def add_claims(
         table.add(claim, _describe_peak(peak, threshold), criterion, peak["holds"])
     if {"clean", "noisy"} <= set(at_volume.subset):
         for metric in ("cross_entropy", "jacobian_norm", "hessian_norm"):
-            by_subset = at_volume.groupby(["subset", "width"])[metric].mean()
-            clean, noisy = by_subset["clean"].max(), by_subset["noisy"].max()
-            table.add(
+            claim = (
                 f"{prefix}the volume-{widest_volume} {metric.replace('_', ' ')} peak is "
-                "higher on noisy than on clean points",
-                f"max noisy {noisy:.3g}, max clean {clean:.3g}",
-                "max noisy > max clean",
-                bool(noisy > clean),
+                "more marked on noisy than on clean points"
+            )
+            noisy_criterion = (
+                "noisy curve has a peak near the threshold and a larger prominence "
+                "(peak minus the higher of its two shoulders) than the clean curve"
+            )
+            if threshold is None:
+                table.add(claim, "no interpolation threshold measured", noisy_criterion, False)
+                continue
+            by_subset = at_volume.groupby(["subset", "width"])[metric].mean()
+            peaks = {
+                subset: near_threshold_peak(by_subset[subset], threshold, factor, margin)
+                for subset in ("clean", "noisy")
+            }
+            clean, noisy = (prominence(peaks[s]) for s in ("clean", "noisy"))
+            table.add(
+                claim,
+                f"prominence noisy {noisy:.3g} (peak at w = {peaks['noisy']['peak_width']}), "
+                f"clean {clean:.3g} (peak at w = {peaks['clean']['peak_width']})",
+                noisy_criterion,
+                bool(peaks["noisy"]["holds"] and noisy > clean),
             )
     return threshold
+
+
+def prominence(peak: Mapping[str, Any]) -> float:
+    """How far a peak stands above the higher of its shoulders (negative: no peak)."""
+    shoulders = [peak["widest"]]
+    if not math.isnan(peak["rise_from"]):
+        shoulders.append(peak["rise_from"])
+    return float(peak["peak"] - max(shoulders))
 
 
 def _describe_peak(peak: Mapping[str, Any], threshold: int) -> str:

@@ -9,8 +9,6 @@ the model's own randomness, a resumed run equals the uninterrupted one (on CPU).
 from __future__ import annotations
 
 import copy
-import functools
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,11 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddlib.data import ClassificationData, load_classification
+from ddlib.data import ClassificationData, load_data
 from ddlib.device import pick_device
 from ddlib.models import build_model
 from ddlib.progress import progress as progress_bar
-from ddlib.store import CorruptRunError, Run, RunStore
+from ddlib.store import Run, RunStore
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "sam")
 LOSSES = ("ce", "mse_onehot", "distill_mse")
@@ -77,16 +75,6 @@ def validate_config(config: Mapping[str, Any]) -> None:
             raise ValueError(f"{key} {bad} must lie in 1..epochs={epochs}")
 
 
-@functools.lru_cache(maxsize=4)
-def _data_from_json(spec_json: str) -> ClassificationData:
-    return load_classification(**json.loads(spec_json))
-
-
-def load_data(spec: Mapping[str, Any]) -> ClassificationData:
-    """The dataset of a config (kept in memory across the runs of a sweep)."""
-    return _data_from_json(json.dumps(dict(spec), sort_keys=True))
-
-
 def learning_rate(optimizer: Mapping[str, Any], epoch_progress: float, epochs: int) -> float:
     """Learning rate at fractional epoch ``epoch_progress`` (0-based).
 
@@ -117,6 +105,15 @@ def make_optimizer(spec: Mapping[str, Any], parameters) -> torch.optim.Optimizer
     base = spec.get("base", "sgd")
     extra = {"momentum": spec.get("momentum", 0.0)} if base == "sgd" else {}
     return SAM(parameters, base=base, rho=spec.get("rho", 0.05), **kwargs, **extra)
+
+
+def _teacher_logits(teacher: nn.Module | None, images: torch.Tensor) -> torch.Tensor | None:
+    """Soft targets of knowledge distillation: the teacher's logits on the very batch the student
+    sees (after augmentation), teacher in eval mode and detached."""
+    if teacher is None:
+        return None
+    with torch.no_grad():
+        return teacher.eval()(images)
 
 
 def _loss(kind: str, logits: torch.Tensor, labels: torch.Tensor,
@@ -183,12 +180,8 @@ def train_classifier(config: Mapping[str, Any], store: RunStore | None = None,
     store = store or RunStore()
     run = store.run(config)
     with run.lock():
-        if run.is_complete():
-            try:
-                run.load_checkpoint(None)
-                return run
-            except CorruptRunError:
-                run.invalidate()
+        if run.is_trained():
+            return run
         teacher = None
         if config.get("loss") == "distill_mse":
             teacher_run = train_classifier(config["teacher"], store, device, progress)
@@ -213,7 +206,6 @@ def _train(run: Run, device: torch.device, teacher: nn.Module | None, progress: 
         optimizer.load_state_dict(state["optimizer"])
 
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    teacher_logits = predict_logits(teacher, data.x_train).to(device) if teacher else None
     epochs, batch_size = config["epochs"], config["batch_size"]
     steps_per_epoch = -(-len(x_train) // batch_size)
     keep, evaluate_at = set(config.get("checkpoint_epochs", [])), set(config.get("eval_epochs", []))
@@ -231,7 +223,7 @@ def _train(run: Run, device: torch.device, teacher: nn.Module | None, progress: 
             images = x_train[index]
             if config.get("augment", "none") == "crop_flip":
                 images = _augment(images, generator)
-            targets = teacher_logits[index] if teacher_logits is not None else None
+            targets = _teacher_logits(teacher, images)
             rate = learning_rate(config["optimizer"], epoch - 1 + step / steps_per_epoch, epochs)
             for group in optimizer.param_groups:
                 group["lr"] = rate

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ddlib.data import ClassificationData
+from ddlib.data import ClassificationData, load_data
 from ddlib.models import build_model, parameter_count
 from ddlib.progress import progress
 from ddlib.sharpness import (
@@ -28,7 +28,7 @@ from ddlib.sharpness import (
     unnormalise,
 )
 from ddlib.store import Run, config_hash
-from ddlib.train import load_data, load_model, predict_logits, train_sweep
+from ddlib.train import load_model, predict_logits, train_sweep
 
 # Variants of the main experiment (Gamba et al. Fig. 4, 6, 7), as changes to the main configs.
 EXPERIMENTS = ("main", "cifar100", "resnet18", "asymmetric", "random_labels")

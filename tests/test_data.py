@@ -123,12 +123,13 @@ def test_cifar10_jpeg_from_shared_data(shared_data_dir, tmp_path, monkeypatch):
         members = [
             m
             for m in tar.getmembers()
-            if m.isdir() or m.name.endswith(("/0.jpg", "/1.jpg", "/10.jpg", "/11.jpg"))
+            if m.isdir() or m.name.endswith(("/0000.jpg", "/0001.jpg"))
         ]
         tar.extractall(tmp_path, members=members, filter="data")
     monkeypatch.setenv("DDLIB_DATA", str(tmp_path))
     d = ddata.load_classification("cifar10-jpeg")
-    assert d.num_classes == 10 and d.x_train.shape[1:] == (3, 32, 32)
+    assert d.num_classes == 10 and d.x_train.shape == (20, 3, 32, 32)
+    assert d.y_train.tolist() == [c for c in range(10) for _ in range(2)]
 
 
 def test_regression_sets():
@@ -138,3 +139,21 @@ def test_regression_sets():
     assert st.X.shape == (1000, 20)
     with pytest.raises(ddata.DatasetUnavailable, match="Kaggle"):
         ddata.load_regression("who-life-expectancy")
+
+
+def test_who_csv_written_here_gives_17_features_and_drops_incomplete_rows(tmp_path, monkeypatch):
+    import pandas as pd
+
+    columns = ["Country", "Year", "Status", "Life expectancy ", "Adult Mortality", "infant deaths",
+               "Alcohol", "percentage expenditure", "Hepatitis B", "Measles ", " BMI ",
+               "under-five deaths ", "Polio", "Total expenditure", "Diphtheria ", " HIV/AIDS", "GDP",
+               "Population", " thinness  1-19 years", " thinness 5-9 years",
+               "Income composition of resources", "Schooling"]
+    rows = [["A", 2000, "Developing"] + [float(i + r) for i in range(19)] for r in range(3)]
+    rows[1][5] = None  # one missing value drops the whole row
+    pd.DataFrame(rows, columns=columns).to_csv(tmp_path / ddata.WHO_FILE, index=False)
+    monkeypatch.setenv("DDLIB_DATA", str(tmp_path))
+    who = ddata.load_regression("who-life-expectancy")
+    assert who.X.shape == (2, 17)
+    assert who.y.tolist() == [0.0, 2.0]
+    assert who.X[0, -1] == 18.0  # Schooling, with the income composition (17.0) left out

@@ -63,3 +63,26 @@ def test_run_all_executes_and_gathers_claims():
     report = Path(os.environ["DDLIB_REPORTS"]) / "smoke"
     assert (report / "claims.md").exists() and (report / "01_linear_double_descent.html").exists()
     assert "repeats = 3" in (report / "01_linear_double_descent.ipynb").read_text()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_never_assigns_a_parameter_name(notebook):
+    """resolve() reads overrides from globals(): a notebook variable named like a parameter would
+    silently override it when the notebook is run twice in one kernel."""
+    import ast
+
+    from ddlib.profiles import parameter_names
+
+    names = set(parameter_names(notebook.stem[:2]))
+    cells = json.loads(notebook.read_text())["cells"]
+    assigned = set()
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.parse("".join(cell["source"])).body:
+            targets = {
+                ast.Assign: lambda n: n.targets, ast.AugAssign: lambda n: [n.target],
+                ast.AnnAssign: lambda n: [n.target], ast.For: lambda n: [n.target],
+            }.get(type(node), lambda n: [])(node)
+            assigned |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    assert not assigned & names

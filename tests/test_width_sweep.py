@@ -123,3 +123,12 @@ def test_claims_rows_are_the_same_with_and_without_a_threshold():
     assert len(with_threshold.rows) == len(without.rows) == 8
     assert [r["holds"] for r in with_threshold.rows[:5]] == [True] * 5
     assert not any(r["holds"] for r in without.rows[:5])
+
+
+def test_prominence_of_known_curves():
+    from ddlib.sweep_claims import prominence
+
+    peaked = near_threshold_peak(pd.Series([0.3, 0.2, 0.5, 0.1], index=[1, 2, 4, 8]), 4, 2.0, 0.05)
+    assert prominence(peaked) == pytest.approx(0.5 - 0.2)
+    falling = near_threshold_peak(pd.Series([0.9, 0.5, 0.3, 0.1], index=[1, 2, 4, 8]), 4, 2.0, 0.05)
+    assert not falling["holds"] and prominence(falling) < 0
