@@ -404,12 +404,6 @@ def anchor_triples(labels: torch.Tensor | np.ndarray, num_slices: int) -> list[l
     ]
 
 
-def neighbourhood_radius(plane: Plane, fraction: float) -> float:
-    """``fraction`` of the longer side of the slice's box (plane units)."""
-    u0, u1, v0, v1 = plane.box
-    return fraction * max(u1 - u0, v1 - v0)
-
-
 def regions_near_points(partition: Partition2D, points: np.ndarray, radius: float) -> int:
     """Regions whose interior point (vertex mean) lies within ``radius`` of any of ``points``."""
     centres = partition.centroids()

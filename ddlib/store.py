@@ -60,10 +60,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
     atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
 
 
 def atomic_torch_save(path: Path, obj: Any) -> None:
+    """``torch.save`` to ``path``, atomically."""
     import io
 
     buffer = io.BytesIO()
@@ -95,6 +97,7 @@ class Run:
 
     # --- completion -------------------------------------------------------------------------
     def is_complete(self) -> bool:
+        """Whether ``result.json`` exists and parses (the run finished)."""
         return _read_json(self.dir / "result.json") is not None
 
     def is_trained(self) -> bool:
@@ -110,12 +113,14 @@ class Run:
         return True
 
     def result(self) -> dict:
+        """The summary written by :meth:`finish`, with library versions, device and seed."""
         result = _read_json(self.dir / "result.json")
         if result is None:
             raise CorruptRunError(f"run {self.id} has no readable result.json (not finished?)")
         return result
 
     def metrics(self) -> pd.DataFrame:
+        """Metric rows logged so far (all of them once the run is complete)."""
         rows = _read_json(self.dir / "metrics.json")
         return pd.DataFrame(rows or [])
 
@@ -162,6 +167,7 @@ class Run:
             return None
 
     def checkpoint_epochs(self) -> list[int]:
+        """Epochs (or steps) whose requested checkpoints are on disk."""
         return sorted(int(p.stem.split("_")[1]) for p in self.dir.glob("ckpt_*.pt"))
 
     def load_checkpoint(self, epoch: int | None = None) -> dict:
@@ -208,4 +214,5 @@ class RunStore:
         self.root = Path(root) if root is not None else runs_root()
 
     def run(self, config: Mapping[str, Any]) -> Run:
+        """The run of ``config`` (its folder is created if new)."""
         return Run(self.root, config)

@@ -7,9 +7,10 @@ venv="$root/.venv"
 stamp="$venv/.requirements.sha256"
 wanted="$(sha256sum "$root/requirements.txt" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+  python="${PYTHON:-$(command -v python3.11 || command -v python3 || true)}"
+  [ -n "$python" ] || { echo "ensure_venv.sh: no python3 found; install Python 3.11 or set PYTHON" >&2; exit 1; }
   echo "setting up $venv with $("$python" --version) (one-off, a few minutes) ..."
-  "$python" -m venv "$venv"
+  "$python" -m venv --clear "$venv"
   "$venv/bin/python" -m pip install --quiet --upgrade pip
   "$venv/bin/python" -m pip install --quiet -r "$root/requirements.txt"
   "$venv/bin/python" -m pip install --quiet --no-deps -e "$root"

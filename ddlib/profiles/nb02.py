@@ -61,7 +61,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "train_size": 1000,
         "pad_to": 32,
         "allow_download": False,
-        "widths": [1, 2, 3, 4, 6, 8, 12],
+        "widths": [1, 2, 3, 4, 6, 8, 12, 16],
         "seeds": [0, 1, 2],
         "epochs": 100,
         "optimizer": "adam",
