@@ -53,3 +53,12 @@ def test_bad_parameters_name_themselves(kwargs, name):
     arguments = {"in_features": 4, "num_classes": 2, "depth": 2, "width": 3} | kwargs
     with pytest.raises(ValueError, match=name):
         MLP(**arguments)
+
+
+def test_per_layer_widths_give_somepalli_fully_connected_net():
+    model = MLP(3072, 10, depth=4, width=[1024, 512, 256, 64])
+    sizes = [(layer.in_features, layer.out_features) for layer in model.linear_layers()]
+    assert sizes == [(3072, 1024), (1024, 512), (512, 256), (256, 64), (64, 10)]
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="width"):
+        MLP(10, 2, depth=2, width=[4])

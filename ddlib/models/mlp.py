@@ -8,6 +8,8 @@ counts hidden layers. Every hidden layer has its own activation module, so that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -30,6 +32,9 @@ def make_activation(name: str) -> nn.Module:
 class MLP(nn.Module):
     """in_features -> width x depth -> num_classes; flattens its input (N x C x H x W is fine).
 
+    ``width`` is one size for every hidden layer, or a list of ``depth`` sizes (Somepalli et al.'s
+    fully connected net 3072-1024-512-256-64-10 is ``depth=4, width=[1024, 512, 256, 64]``).
+
     ``dtype`` is a torch dtype or its name ("float32", "float64": JSON-friendly run configs).
     Layers are PyTorch's default-initialised ``nn.Linear`` whose weights and biases are then
     multiplied by ``init_scale`` (Liu et al.'s Omnigrok recipe; Humayun et al. use 8 for grokking).
@@ -40,7 +45,7 @@ class MLP(nn.Module):
         in_features: int,
         num_classes: int,
         depth: int,
-        width: int,
+        width: int | Sequence[int],
         activation: str = "relu",
         init_scale: float = 1.0,
         dtype: torch.dtype | str = torch.float32,
@@ -53,8 +58,11 @@ class MLP(nn.Module):
             raise ValueError(
                 f"depth (number of hidden layers) must be an integer >= 1, got {depth!r}"
             )
-        if not isinstance(width, int) or width < 1:
-            raise ValueError(f"width must be a positive integer, got {width!r}")
+        widths = [width] * depth if isinstance(width, int) else list(width)
+        if len(widths) != depth or not all(isinstance(w, int) and w >= 1 for w in widths):
+            raise ValueError(
+                f"width must be a positive integer or a list of {depth} of them, got {width!r}"
+            )
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         if not init_scale > 0:
@@ -65,12 +73,12 @@ class MLP(nn.Module):
                 f"dtype must be one of {list(DTYPES)} (or torch dtypes), got {dtype!r}"
             )
         self.activation_name = activation
-        sizes = [in_features] + [width] * depth
+        sizes = [in_features, *widths]
         self.hidden = nn.ModuleList(
             nn.Linear(n_in, n_out, dtype=dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])
         )
         self.activations = nn.ModuleList(make_activation(activation) for _ in range(depth))
-        self.output = nn.Linear(width, num_classes, dtype=dtype)
+        self.output = nn.Linear(widths[-1], num_classes, dtype=dtype)
         with torch.no_grad():
             for parameter in self.parameters():
                 parameter.mul_(init_scale)

@@ -362,8 +362,8 @@ def zoo_specs(
 ) -> dict[str, dict[str, Any]]:
     """``build_model`` specs of every architecture family, keyed by a display label.
 
-    ``"paper"``: the networks of Somepalli et al. (fully connected net approximated by the MLP of
-    ``ddlib.models.mlp``, four hidden layers of 1024). ``"small"``: laptop variants of the same
+    ``"paper"``: the networks of Somepalli et al. (the fully connected net is the MLP of
+    ``ddlib.models.mlp`` with hidden widths 1024-512-256-64). ``"small"``: laptop variants of the same
     families (10k to 400k parameters) that train on a CPU in seconds per epoch.
     """
     if size not in SIZES:
@@ -379,7 +379,7 @@ def zoo_specs(
                 "in_features": features,
                 "num_classes": num_classes,
                 "depth": 4,
-                "width": 1024,
+                "width": [1024, 512, 256, 64],
             },
             "ConvNet": {"name": "convnet", "width": 64, **common},
             "ResNet18": {"name": "preact_resnet18", "width": 64, **common},
