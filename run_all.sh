@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Regenerate every figure family: executes the notebooks with papermill for one profile.
-#   ./run_all.sh [--profile smoke|laptop|paper] [--only 01,03] [-p name value ...]
+#   ./run_all.sh [--profile smoke|laptop|paper] [--only 01,03] [-p name value ...] [-y name yaml ...]
+# -p passes a scalar (papermill -p); -y a YAML value such as a list: -y widths "[1, 2, 4]".
 # Executed notebooks, HTML exports and the gathered claims report go to reports/<profile>/,
 # figures to figures/<notebook>/. Finished runs are reused: re-running trains nothing, and an
 # interrupted run resumes from its last checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
-profile=laptop; only=""; names=(); values=()
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
+profile=laptop; only=""; names=(); values=(); kinds=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
     --only) only="${2:?--only needs a value such as 01,03}"; shift 2 ;;
-    -p) names+=("${2:?-p needs a name and a value}"); values+=("${3:?-p $2 needs a value}"); shift 3 ;;
+    -p|-y) kinds+=("$1"); names+=("${2:?$1 needs a name and a value}")
+           values+=("${3:?$1 $2 needs a value}"); shift 3 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run_all.sh: unknown option '$1'"; usage; exit 2 ;;
   esac
@@ -52,7 +54,9 @@ for nb in "${notebooks[@]}"; do
   stem="$(basename "$nb" .ipynb)"; key="${stem:0:2}"; stems+=("$stem")
   args=(-p profile "$profile")
   for i in "${!names[@]}"; do
-    if $py -m ddlib.profiles check "$key" "${names[$i]}" >/dev/null; then args+=(-p "${names[$i]}" "${values[$i]}"); fi
+    $py -m ddlib.profiles check "$key" "${names[$i]}" >/dev/null || continue
+    if [ "${kinds[$i]}" = "-p" ]; then args+=(-p "${names[$i]}" "${values[$i]}")
+    else args+=(-y "${names[$i]}: ${values[$i]}"); fi
   done
   rm -f "$($py -c "from ddlib.paths import figures_dir; print(figures_dir('$stem'))")/claims.csv"
   printf '%s  %-32s ' "$(date +%H:%M:%S)" "$stem"

@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddlib.data import ClassificationData, load_data
+from ddlib.data import CLASSIFICATION_DATASETS, ClassificationData, load_data
 from ddlib.device import pick_device
+from ddlib.models import REGISTRY as MODEL_REGISTRY
 from ddlib.models import build_model
 from ddlib.progress import progress as progress_bar
 from ddlib.store import Run, RunStore
@@ -69,6 +70,14 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ValueError("loss='distill_mse' needs a 'teacher' config")
     if config.get("augment", "none") not in AUGMENTATIONS:
         raise ValueError(f"augment={config.get('augment')!r} is unknown; allowed: {AUGMENTATIONS}")
+    if config["model"].get("name") not in MODEL_REGISTRY:
+        raise ValueError(f"model name={config['model'].get('name')!r} is unknown; "
+                         f"allowed: {sorted(MODEL_REGISTRY)}")
+    dataset = config["data"].get("name", "")
+    if dataset not in CLASSIFICATION_DATASETS and not dataset.startswith("imagefolder:"):
+        raise ValueError(f"data name={dataset!r} is unknown; allowed: {list(CLASSIFICATION_DATASETS)}")
+    if "teacher" in config:
+        validate_config(config["teacher"])
     for key in ("checkpoint_epochs", "eval_epochs"):
         bad = [e for e in config.get(key, []) if not 1 <= e <= epochs]
         if bad:

@@ -115,6 +115,9 @@ def test_learning_rate_schedules():
         ({"loss": "distill_mse"}, "teacher"),
         ({"augment": "mixup"}, "augment"),
         ({"checkpoint_epochs": [9]}, "checkpoint_epochs"),
+        ({"model": {"name": "transformer-xl"}}, "model name"),
+        ({"data": {"name": "imagenet"}}, "data name"),
+        ({"loss": "distill_mse", "teacher": {"epochs": 1}}, "lacks"),
     ],
 )
 def test_bad_configs_fail_before_compute(tmp_path, change, message):
