@@ -248,12 +248,14 @@ def train_with_lc(
     progress: bool = True,
     allow_download: bool = False,
     on_log: Callable[[int, dict], None] | None = None,
+    resume_every_seconds: float = 60.0,
 ) -> Run:
     """Train ``config`` (see :data:`EXAMPLE_CONFIG`) with LC logging; load it if finished.
 
     Metrics rows (one per log step): ``step``, ``train_loss``, ``train_accuracy``, ``test_loss``,
     ``test_accuracy``, ``lc_<role>_<radius name>`` and ``..._layer<i>``, ``seconds`` (training
-    time so far). ``on_log(step, row)`` is called after each row is stored.
+    time so far). ``on_log(step, row)`` is called after each row is stored. A resume point is
+    saved at every log step and at least every ``resume_every_seconds``.
     """
     validate_config(config)
     store = store or RunStore()
@@ -261,7 +263,8 @@ def train_with_lc(
     with run.lock():
         if run.is_trained():
             return run
-        _train(run, config, pick_device(device), progress, allow_download, on_log)
+        _train(run, config, pick_device(device), progress, allow_download, on_log,
+               resume_every_seconds)
     return run
 
 
@@ -272,6 +275,7 @@ def _train(
     progress: bool,
     allow_download: bool,
     on_log: Callable[[int, dict], None] | None,
+    resume_every_seconds: float,
 ) -> None:
     data = load_data(config, allow_download)
     dtype = DTYPES[config["model"].get("dtype", "float32")]
@@ -305,12 +309,17 @@ def _train(
         order.load(saved["order"])
         seconds = float(saved["seconds"])
 
+    last_save = time.monotonic()
+
     def log_and_save(step: int) -> None:
+        nonlocal last_save
         if step in log_steps:
             row = {"step": step, **measure(model, data, points, config), "seconds": seconds}
             metrics.append(row)
-        if step in log_steps or step in keep_steps:
+        due = time.monotonic() - last_save > resume_every_seconds and step < config["steps"]
+        if step in log_steps or step in keep_steps or due:
             run.save_checkpoint(step, state(), metrics, keep=step in keep_steps)
+            last_save = time.monotonic()
         if step in log_steps and on_log is not None:
             on_log(step, metrics[-1])
 

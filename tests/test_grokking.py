@@ -152,3 +152,26 @@ def test_grokking_timing():
     assert timing["rise_step"] == 10000  # 0.2 -> 0.8: half of the gain reached only at the end
     assert timing["test_gain"] == pytest.approx(0.6)
     assert timing["lc_at_rise"] == 2.0
+
+
+def test_time_based_resume_point_between_log_steps(tmp_path, monkeypatch):
+    """With resume_every_seconds=0 every step is a resume point; dying at step 20 (no log step)
+    and resuming gives the uninterrupted run."""
+    config = _config()
+    reference = train_with_lc(config, RunStore(tmp_path / "a"), device="cpu", progress=False)
+    store = RunStore(tmp_path / "b")
+    original = store.run(config).save_checkpoint.__func__
+
+    def save_then_die(self, step, state, metrics, keep):
+        original(self, step, state, metrics, keep)
+        if step == 20:
+            raise _Interrupt
+
+    monkeypatch.setattr("ddlib.store.Run.save_checkpoint", save_then_die)
+    with pytest.raises(_Interrupt):
+        train_with_lc(config, store, device="cpu", progress=False, resume_every_seconds=0.0)
+    monkeypatch.undo()
+    assert store.run(config).resume_point()[0] == 20
+    resumed = train_with_lc(config, store, device="cpu", progress=False)
+    for a, b in zip(load_model(reference).parameters(), load_model(resumed).parameters()):
+        assert torch.equal(a, b)
