@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.ticker import NullFormatter, NullLocator
 
 from ddlib.paths import figures_dir
 from ddlib.store import atomic_write_bytes
@@ -32,6 +34,22 @@ def threshold_line(ax: plt.Axes, x: float, label: str = "interpolation threshold
     """A dashed line marking the interpolation threshold."""
     line = ax.axvline if vertical else ax.axhline
     line(x, color="0.3", linestyle="--", linewidth=1, label=label)
+
+
+def width_axis(ax: plt.Axes, widths: Sequence[int], label: str = "width w") -> None:
+    """Log-scaled axis with a tick at every trained width, labelled sparsely enough to stay
+    readable (from the widest down, a label at least 1.4x below the previous one)."""
+    widths = sorted(widths)
+    labelled, last = set(), None
+    for w in reversed(widths):
+        if last is None or last / w >= 1.4:
+            labelled.add(w)
+            last = w
+    ax.set_xscale("log")
+    ax.set_xticks(widths, [str(w) if w in labelled else "" for w in widths])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel(label)
 
 
 def save_figure(fig: plt.Figure, notebook: str, name: str) -> list:

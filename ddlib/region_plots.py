@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from torch import Tensor
 
+from ddlib.plotting import width_axis
 from ddlib.regions import PlaneBatch
 
 ANCHOR_MARKERS = ("o", "s", "^")
@@ -182,8 +183,7 @@ def width_study_figure(table: pd.DataFrame, thresholds: Mapping[float, int | Non
             )
             if thresholds.get(noise) is not None:
                 ax.axvline(thresholds[noise], color=colour, linestyle="--", linewidth=1)
-            ax.set_xscale("log", base=2)
-            ax.set_xlabel("width")
+            width_axis(ax, sorted(rows["width"].unique()), label="width")
             ax.set_title(title)
     axes[0].legend(
         title="dashed: interpolation threshold", fontsize="small", title_fontsize="small"

@@ -523,12 +523,21 @@ def add_claims(
 ) -> None:
     """Check Somepalli et al.'s claims on the measured tables and add them to ``claims``."""
     means = family_means(matrix, kinds)
+    values = matrix.to_numpy(dtype=float)
+    off_diagonal = ~np.eye(len(values), dtype=bool)
+    row_cross = np.array([values[i, off_diagonal[i]].mean() for i in range(len(values))])
+    above = [label for label, same, cross in zip(matrix.index, np.diag(values), row_cross)
+             if same > cross]
+    below = sorted(set(matrix.index) - set(above))
+    exceptions = f" (not {', '.join(below)})" if below else ""
     claims.add(
         claim="models of the same architecture (other seed) have more similar decision regions than "
         "models of different architectures",
-        measured=f"same {means['same_architecture']:.3f}, cross {means['cross_architecture']:.3f}",
-        criterion="mean diagonal > mean off-diagonal",
-        holds=means["same_architecture"] > means["cross_architecture"],
+        measured=f"same {means['same_architecture']:.3f}, cross {means['cross_architecture']:.3f}; "
+        f"diagonal above its row's cross mean for {len(above)} of {len(values)}{exceptions}",
+        criterion="mean diagonal > mean off-diagonal, and so for at least 3/4 of the rows",
+        holds=bool(means["same_architecture"] > means["cross_architecture"]
+                   and len(above) >= 0.75 * len(values)),
     )
     claims.add(
         claim="convolutional models are closer to each other than to ViT / MLPMixer",
@@ -553,20 +562,24 @@ def add_claims(
             f"{'above' if largest else 'below'} both the best smaller width and the widest model",
             holds=peak["holds"],
         )
-    by_optimizer = optimizers.groupby("optimizer")["similarity"].mean()
-    sam, sgd = by_optimizer.get("SGD+SAM", np.nan), by_optimizer.get("SGD", np.nan)
+    by_optimizer = optimizers.pivot_table(index="architecture", columns="optimizer",
+                                          values="similarity")
+    sam_gain = by_optimizer["SGD+SAM"] - by_optimizer["SGD"]
     claims.add(
         claim="SAM raises seed-to-seed similarity over plain SGD",
-        measured=f"SGD+SAM {sam:.3f}, SGD {sgd:.3f} (mean over {optimizers['architecture'].nunique()} architectures)",
-        criterion="mean similarity SGD+SAM > SGD",
-        holds=bool(sam > sgd),
+        measured=", ".join(f"{a}: SGD {by_optimizer.loc[a, 'SGD']:.3f} -> SAM "
+                           f"{by_optimizer.loc[a, 'SGD+SAM']:.3f}" for a in by_optimizer.index),
+        criterion="similarity SGD+SAM > SGD for every architecture",
+        holds=bool((sam_gain > 0).all()),
     )
-    by_training = distillation.groupby("training")["similarity_to_teacher"].mean()
+    by_training = distillation.pivot_table(index="student", columns="training",
+                                           values="similarity_to_teacher")
     claims.add(
         claim="distillation raises student-teacher similarity",
-        measured=f"distilled {by_training['distilled']:.3f}, trained on labels {by_training['vanilla']:.3f}",
-        criterion="mean similarity to teacher: distilled > vanilla",
-        holds=bool(by_training["distilled"] > by_training["vanilla"]),
+        measured=", ".join(f"{a}: labels {by_training.loc[a, 'vanilla']:.3f} -> distilled "
+                           f"{by_training.loc[a, 'distilled']:.3f}" for a in by_training.index),
+        criterion="similarity to the teacher: distilled > trained on labels, for every student",
+        holds=bool((by_training["distilled"] > by_training["vanilla"]).all()),
     )
     claims.add(
         claim="the measured similarity matrix ranks entries like the paper's reported matrix",

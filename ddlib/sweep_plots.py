@@ -12,9 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
-from matplotlib.ticker import NullFormatter
 
-from ddlib.plotting import ROLE_COLOURS, threshold_line
+from ddlib.plotting import ROLE_COLOURS, threshold_line, width_axis
 from ddlib.sharpness import METRICS
 from ddlib.width_sweep import seed_bands
 
@@ -38,14 +37,6 @@ def _band(ax: plt.Axes, x: np.ndarray, mean: np.ndarray, std: np.ndarray, **styl
     )
 
 
-def _width_axis(ax: plt.Axes, widths: Sequence[int]) -> None:
-    """Log-scaled width axis labelled with the trained widths only."""
-    ax.set_xscale("log")
-    ax.set_xticks(list(widths), [str(w) for w in widths])
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("width w")
-
-
 def _mark_threshold(ax: plt.Axes, threshold: int | None) -> None:
     if threshold is not None:
         threshold_line(ax, threshold, label=f"interpolation threshold (w = {threshold})")
@@ -65,7 +56,7 @@ def plot_errors(final: pd.DataFrame, threshold: int | None, title: str = "") -> 
             label=f"{split} error",
         )
     _mark_threshold(ax, threshold)
-    _width_axis(ax, sorted(bands.width.unique()))
+    width_axis(ax, sorted(bands.width.unique()))
     ax.set(ylabel="error", title=title)
     ax.legend()
     return fig
@@ -95,7 +86,7 @@ def plot_volume_metrics(
                     label=f"K = {volume}",
                 )
             _mark_threshold(ax, threshold)
-            _width_axis(ax, sorted(bands.width.unique()))
+            width_axis(ax, sorted(bands.width.unique()))
             ax.set_title(f"{METRIC_LABELS[metric]} ({subset})")
     axes[0, -1].legend(fontsize="small", ncol=1, loc="upper left", bbox_to_anchor=(1, 1))
     if title:
@@ -156,7 +147,7 @@ def plot_class_group_errors(
             label=f"{classes} classes",
         )
     _mark_threshold(ax, threshold)
-    _width_axis(ax, sorted(bands.width.unique()))
+    width_axis(ax, sorted(bands.width.unique()))
     ax.set(ylabel="test error", title=title)
     ax.legend()
     return fig

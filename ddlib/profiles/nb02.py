@@ -23,7 +23,7 @@ _COMMON: dict[str, Any] = {
     "hessian_delta": 0.1,
     "hessian_divisor": "fixed",
     "clamp_anchors": True,
-    "interpolation_tolerance": 0.005,
+    "interpolation_tolerance": 0.01,
     "peak_factor": 2.0,
     "peak_margin": 0.05,
     "sharpness_batch": 256,

@@ -64,7 +64,7 @@ PROFILES = {
         "train_sizes": [100, 300, 1000],
         "random_label_rate": 1.0,
         "grokking_init_scale": 8.0,
-        "grokking_steps": 15_000,
+        "grokking_steps": 45_000,
         "grokking_depths": [2, 3],
         "num_slices": 3,
         "zoom": 0.5,

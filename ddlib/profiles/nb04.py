@@ -110,7 +110,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "students": ["VGG", "MLPMixer"],
         "width_model": {"name": "convnet"},
         "width_train_size": 500,
-        "widths": [1, 2, 3, 4, 6, 8],
+        "widths": [1, 2, 3, 4, 6, 8, 12, 16],
         "label_noises": [0.0, 0.2],
         "width_seeds": [0, 1],
         "width_epochs": 100,
