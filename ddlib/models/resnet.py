@@ -19,13 +19,18 @@ def _norm(channels: int, batch_norm: bool) -> nn.Module:
 
 
 class PreActBlock(nn.Module):
-    """norm-ReLU-conv3x3, norm-ReLU-conv3x3, plus a (1x1 convolution) shortcut."""
+    """norm-ReLU-conv3x3, (dropout), norm-ReLU-conv3x3, plus a (1x1 convolution) shortcut.
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int, batch_norm: bool):
+    Also the wide basic block of WideResNet (Zagoruyko and Komodakis 2016), with ``dropout``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, batch_norm: bool,
+                 dropout: float = 0.0):
         super().__init__()
         self.norm1 = _norm(in_channels, batch_norm)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, padding=1, bias=False)
         self.norm2 = _norm(out_channels, batch_norm)
+        self.dropout = nn.Dropout(dropout)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, padding=1, bias=False)
         needs_projection = stride != 1 or in_channels != out_channels
         self.shortcut = (
@@ -37,8 +42,7 @@ class PreActBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         activated = F.relu(self.norm1(x))
         shortcut = self.shortcut(activated) if self.shortcut is not None else x
-        out = self.conv1(activated)
-        out = self.conv2(F.relu(self.norm2(out)))
+        out = self.conv2(self.dropout(F.relu(self.norm2(self.conv1(activated)))))
         return out + shortcut
 
 

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ddlib.models.resnet import PreActBlock
+
 SIZES = ("small", "paper")
 VGG19_STAGES = (2, 2, 4, 4, 4)
 DENSENET121_BLOCKS = (6, 12, 24, 16)
@@ -133,30 +135,6 @@ class DenseNet(nn.Module):
         return self.classifier(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
 
 
-class _WideBlock(nn.Module):
-    """Pre-activation wide basic block: norm-ReLU-conv3x3, (dropout), norm-ReLU-conv3x3, shortcut."""
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int, dropout: float):
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(in_channels)
-        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, padding=1, bias=False)
-        self.norm2 = nn.BatchNorm2d(out_channels)
-        self.dropout = nn.Dropout(dropout)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
-        needs_projection = stride != 1 or in_channels != out_channels
-        self.shortcut = (
-            nn.Conv2d(in_channels, out_channels, 1, stride, bias=False)
-            if needs_projection
-            else None
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        activated = F.relu(self.norm1(x))
-        shortcut = self.shortcut(activated) if self.shortcut is not None else x
-        out = self.conv2(self.dropout(F.relu(self.norm2(self.conv1(activated)))))
-        return out + shortcut
-
-
 class WideResNet(nn.Module):
     """WideResNet-depth-widen (Zagoruyko & Komodakis 2016): a 3x3 stem of ``base`` channels, then
     three groups of (depth - 4) / 6 wide blocks with ``[base k, 2 base k, 4 base k]`` channels and
@@ -186,7 +164,8 @@ class WideResNet(nn.Module):
             out_channels = base * widen * 2**group
             for index in range(per_group):
                 layers.append(
-                    _WideBlock(channels, out_channels, stride if index == 0 else 1, dropout)
+                    PreActBlock(channels, out_channels, stride if index == 0 else 1,
+                                batch_norm=True, dropout=dropout)
                 )
                 channels = out_channels
         layers += [nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
