@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ddlib.models import check_positive_ints
+
 INPUT_SIZE = 32
 
 
@@ -43,13 +45,7 @@ class ConvNet(nn.Module):
         self, width: int, num_classes: int = 10, in_channels: int = 3, batch_norm: bool = False
     ):
         super().__init__()
-        for name, value in (
-            ("width", width),
-            ("num_classes", num_classes),
-            ("in_channels", in_channels),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r} is not allowed; use a positive integer")
+        check_positive_ints(width=width, num_classes=num_classes, in_channels=in_channels)
         self.width = width
         channels = [in_channels, width, 2 * width, 4 * width, 8 * width]
         layers: list[nn.Module] = []

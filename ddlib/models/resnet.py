@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ddlib.models import check_positive_ints
+
 
 def _norm(channels: int, batch_norm: bool) -> nn.Module:
     return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
@@ -53,13 +55,7 @@ class PreActResNet18(nn.Module):
         self, width: int = 64, num_classes: int = 10, in_channels: int = 3, batch_norm: bool = True
     ):
         super().__init__()
-        for name, value in (
-            ("width", width),
-            ("num_classes", num_classes),
-            ("in_channels", in_channels),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r} is not allowed; use a positive integer")
+        check_positive_ints(width=width, num_classes=num_classes, in_channels=in_channels)
         self.width = width
         self.stem = nn.Conv2d(in_channels, width, 3, 1, padding=1, bias=False)
         blocks: list[nn.Module] = []

@@ -17,17 +17,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ddlib.models import check_positive_ints
 from ddlib.models.resnet import PreActBlock
 
 SIZES = ("small", "paper")
 VGG19_STAGES = (2, 2, 4, 4, 4)
 DENSENET121_BLOCKS = (6, 12, 24, 16)
-
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}={value!r} is not allowed; use a positive integer")
 
 
 def _norm(channels: int, batch_norm: bool) -> nn.Module:
@@ -48,7 +43,7 @@ class VGG(nn.Module):
         batch_norm: bool = True,
     ):
         super().__init__()
-        _check_positive(width=width, num_classes=num_classes, in_channels=in_channels)
+        check_positive_ints(width=width, num_classes=num_classes, in_channels=in_channels)
         if len(stages) != 5 or any(not isinstance(n, int) or n < 1 for n in stages):
             raise ValueError(
                 f"stages must be 5 positive conv counts (VGG19: {VGG19_STAGES}), got {stages!r}"
@@ -105,7 +100,7 @@ class DenseNet(nn.Module):
         in_channels: int = 3,
     ):
         super().__init__()
-        _check_positive(growth=growth, num_classes=num_classes, in_channels=in_channels)
+        check_positive_ints(growth=growth, num_classes=num_classes, in_channels=in_channels)
         if not blocks or any(not isinstance(n, int) or n < 1 for n in blocks):
             raise ValueError(
                 f"blocks must be positive layer counts (DenseNet121: {DENSENET121_BLOCKS})"
@@ -150,7 +145,7 @@ class WideResNet(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
-        _check_positive(widen=widen, num_classes=num_classes, in_channels=in_channels, base=base)
+        check_positive_ints(widen=widen, num_classes=num_classes, in_channels=in_channels, base=base)
         if not isinstance(depth, int) or depth < 10 or (depth - 4) % 6:
             raise ValueError(
                 f"depth must be 6n + 4 with n >= 1 (10, 16, 22, 28, ...), got {depth!r}"
@@ -181,7 +176,7 @@ class _PatchEmbedding(nn.Module):
 
     def __init__(self, image_size: int, patch_size: int, in_channels: int, dim: int):
         super().__init__()
-        _check_positive(
+        check_positive_ints(
             image_size=image_size, patch_size=patch_size, in_channels=in_channels, dim=dim
         )
         if image_size % patch_size:
@@ -262,7 +257,7 @@ class ViT(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
-        _check_positive(depth=depth, heads=heads, mlp_dim=mlp_dim, num_classes=num_classes)
+        check_positive_ints(depth=depth, heads=heads, mlp_dim=mlp_dim, num_classes=num_classes)
         if dim % heads:
             raise ValueError(f"dim={dim} must be divisible by heads={heads}")
         if not 0 <= dropout < 1:
@@ -319,7 +314,7 @@ class MLPMixer(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
-        _check_positive(
+        check_positive_ints(
             depth=depth, token_dim=token_dim, channel_dim=channel_dim, num_classes=num_classes
         )
         if not 0 <= dropout < 1:
@@ -347,7 +342,7 @@ def zoo_specs(
     """
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, got {size!r}")
-    _check_positive(in_channels=in_channels, image_size=image_size, num_classes=num_classes)
+    check_positive_ints(in_channels=in_channels, image_size=image_size, num_classes=num_classes)
     common = {"in_channels": in_channels, "num_classes": num_classes}
     image = {"image_size": image_size, "patch_size": 4}
     features = in_channels * image_size**2
