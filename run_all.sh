@@ -40,25 +40,25 @@ fi
 for name in "${names[@]+"${names[@]}"}"; do
   known=0
   for nb in "${notebooks[@]}"; do
-    $py -m ddlib.profiles check "$(basename "$nb" | cut -c1-2)" "$name" >/dev/null && known=1
+    $py -m ddlib.studies check "$(basename "$nb" | cut -c1-2)" "$name" >/dev/null && known=1
   done
   [ "$known" -eq 1 ] || { echo "run_all.sh: -p $name is not a parameter of any selected notebook"
-    for nb in "${notebooks[@]}"; do $py -m ddlib.profiles check "$(basename "$nb" | cut -c1-2)" "$name" || true; done
+    for nb in "${notebooks[@]}"; do $py -m ddlib.studies check "$(basename "$nb" | cut -c1-2)" "$name" || true; done
     exit 2; }
 done
 
-out="$($py -c "from ddlib.paths import reports_dir; print(reports_dir('$profile'))")"; mkdir -p "$out"
+out="$($py -c "from ddlib.core.paths import reports_dir; print(reports_dir('$profile'))")"; mkdir -p "$out"
 export TQDM_DISABLE=1 MPLBACKEND=Agg
 failed=(); stems=()
 for nb in "${notebooks[@]}"; do
   stem="$(basename "$nb" .ipynb)"; key="${stem:0:2}"; stems+=("$stem")
   args=(-p profile "$profile")
   for i in "${!names[@]}"; do
-    $py -m ddlib.profiles check "$key" "${names[$i]}" >/dev/null || continue
+    $py -m ddlib.studies check "$key" "${names[$i]}" >/dev/null || continue
     if [ "${kinds[$i]}" = "-p" ]; then args+=(-p "${names[$i]}" "${values[$i]}")
     else args+=(-y "${names[$i]}: ${values[$i]}"); fi
   done
-  rm -f "$($py -c "from ddlib.paths import figures_dir; print(figures_dir('$stem'))")/claims.csv"
+  rm -f "$($py -c "from ddlib.core.paths import figures_dir; print(figures_dir('$stem'))")/claims.csv"
   printf '%s  %-32s ' "$(date +%H:%M:%S)" "$stem"
   start=$SECONDS
   if $py -m papermill "$nb" "$out/$stem.ipynb" "${args[@]}" -k ddlib --cwd notebooks \
@@ -71,7 +71,7 @@ for nb in "${notebooks[@]}"; do
     failed+=("$stem")
   fi
 done
-$py -m ddlib.claims "$profile" "${stems[@]}"
+$py -m ddlib.core.claims "$profile" "${stems[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "run_all.sh: failed notebook(s): ${failed[*]}"; exit 1
 fi

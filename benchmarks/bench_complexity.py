@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from ddlib.complexity import cross_polytope, local_complexity, orthonormal_frame
+from ddlib.metrics.local_complexity import cross_polytope, local_complexity, orthonormal_frame
 from ddlib.models.mlp import MLP
 
 NUM_POINTS, NUM_DIRECTIONS, RADIUS = 1000, 25, 0.5

@@ -14,8 +14,8 @@ import time
 import numpy as np
 import torch
 
+from ddlib.metrics.partition2d import exact_partition, plane_through, regioncam_partition
 from ddlib.models.mlp import MLP
-from ddlib.partition2d import exact_partition, plane_through, regioncam_partition
 
 
 def main() -> None:

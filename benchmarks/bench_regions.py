@@ -1,4 +1,4 @@
-"""Batched plane prediction vs a per-plane loop (Somepalli et al. decision regions, RECIPES 4).
+"""Batched plane prediction vs a per-plane loop (Somepalli et al. decision regions, docs/papers.md §4).
 
 100 planes at 50 x 50 through 6 laptop-sized models (random initialisation, MNIST test triplets
 padded to 32 x 32). Reference: for each plane and each model, build that plane's 2,500 points and
@@ -16,10 +16,15 @@ import time
 
 import torch
 
-from ddlib.data import load_classification
+from ddlib.core.data import load_classification
+from ddlib.metrics.decision_planes import (
+    PlaneBatch,
+    planes_through_triplets,
+    predict_planes,
+    sample_triplets,
+)
 from ddlib.models import build_model
 from ddlib.models.zoo import zoo_specs
-from ddlib.regions import PlaneBatch, planes_through_triplets, predict_planes, sample_triplets
 
 MODELS = ("MLP", "ConvNet", "ResNet18", "VGG", "ViT", "MLPMixer")
 

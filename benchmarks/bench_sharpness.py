@@ -2,14 +2,14 @@
 
 Part 1: Jacobian norm + tangent Hessian + geodesic integration (accuracy, cross-entropy,
 Jacobian, Hessian) of a ConvNet on 512 training points with P = 4 paths and K = 6 strengths,
-computed by ``ddlib.sharpness.geodesic_sharpness`` (all anchors and jitters of a chunk of points
+computed by ``ddlib.metrics.sharpness.geodesic_sharpness`` (all anchors and jitters of a chunk of points
 in one fused pass) and by a straightforward per-sample loop (one image per autograd call, Python
 loops over points, paths, strengths and jitters). The loop is timed on the first
 ``--loop-points`` points (its cost is linear in the number of points); the printed ratio compares
 time per point. Both must give the same numbers: checked in float64 on ``--check-points`` points.
 Images: CIFAR-10 from ``$DDLIB_SHARED_DATA/cifar10-jpeg.tar.gz`` when present, else dithered MNIST.
 
-Part 2: seconds per training epoch of each width (``ddlib.train``, 1,000 padded MNIST images,
+Part 2: seconds per training epoch of each width (``ddlib.training.classifier``, 1,000 padded MNIST images,
 Adam, batch 128), the laptop setting of notebook 02.
 
     DDLIB_SHARED_DATA=../shared/data .venv/bin/python benchmarks/bench_sharpness.py [--width 4]
@@ -28,18 +28,18 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from ddlib.colour_jitter import apply_colour_jitter
-from ddlib.data import load_classification
-from ddlib.models.convnet import ConvNet
-from ddlib.sharpness import (
+from ddlib.core.data import load_classification, load_data
+from ddlib.core.store import RunStore
+from ddlib.metrics.colour_jitter import apply_colour_jitter
+from ddlib.metrics.sharpness import (
     METRICS,
     SharpnessSettings,
     geodesic_sharpness,
     normalise,
     unnormalise,
 )
-from ddlib.store import RunStore
-from ddlib.train import load_data, train_classifier
+from ddlib.models.convnet import ConvNet
+from ddlib.training import train
 
 DATA = {
     "name": "mnist5k",
@@ -208,7 +208,7 @@ def bench_training(widths: list[int], epochs: int) -> None:
                 "checkpoint_epochs": [],
                 "eval_epochs": [epochs],
             }
-            run = train_classifier(config, store, device="cpu", progress=False)
+            run = train(config, store, device="cpu", progress=False)
             seconds = run.metrics().seconds.iloc[-1]  # training time before the evaluation
             print(f"  width {width:3d}: {seconds / epochs:6.2f} s/epoch")
 

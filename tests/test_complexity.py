@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from ddlib.complexity import cross_polytope, local_complexity, orthonormal_frame
+from ddlib.metrics.local_complexity import cross_polytope, local_complexity, orthonormal_frame
 from ddlib.models.mlp import MLP
 
 
@@ -121,7 +121,7 @@ class _FunctionalReluNet(nn.Module):
 
 
 def test_layer_outputs_hook_functional_relu_networks():
-    from ddlib.complexity import modules_named
+    from ddlib.metrics.local_complexity import modules_named
 
     torch.manual_seed(4)
     functional = _FunctionalReluNet()

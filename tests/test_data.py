@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ddlib import data as ddata
+from ddlib.core import data as ddata
 
 
 def test_symmetric_noise_changes_exactly_round_np_labels_always_to_a_wrong_class():

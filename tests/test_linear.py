@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from ddlib import linear
-from ddlib.data import RegressionData, load_regression, student_teacher
+from ddlib.core.data import RegressionData, load_regression, student_teacher
+from ddlib.metrics import linear
 
 
 def random_problem(N: int, D: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

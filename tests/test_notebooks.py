@@ -71,7 +71,7 @@ def test_notebook_never_assigns_a_parameter_name(notebook):
     silently override it when the notebook is run twice in one kernel."""
     import ast
 
-    from ddlib.profiles import parameter_names
+    from ddlib.studies import parameter_names
 
     names = set(parameter_names(notebook.stem[:2]))
     cells = json.loads(notebook.read_text())["cells"]

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from ddlib.models.mlp import MLP
-from ddlib.partition2d import (
+from ddlib.metrics.partition2d import (
     activation_pattern_count,
     exact_partition,
     plane_through,
     regioncam_partition,
 )
+from ddlib.models.mlp import MLP
 
 
 def _model(in_features, depth, width, seed, activation="relu", num_classes=4, init_scale=1.0):
@@ -131,7 +131,7 @@ def test_gelu_is_refused():
 
 
 def test_anchor_triples_take_three_classes():
-    from ddlib.partition2d import anchor_triples
+    from ddlib.metrics.partition2d import anchor_triples
 
     labels = np.array([3, 1, 0, 2, 1, 0, 4, 3])
     triples = anchor_triples(labels, 2)
@@ -140,7 +140,7 @@ def test_anchor_triples_take_three_classes():
 
 
 def test_regions_near_points_and_boundary_against_brute_force():
-    from ddlib.partition2d import regions_near_boundary, regions_near_points
+    from ddlib.metrics.partition2d import regions_near_boundary, regions_near_points
 
     model = _model(2, depth=2, width=12, seed=0, num_classes=3, init_scale=3.0)
     plane = plane_through(np.array([[-3.0, -3.0], [3.0, -3.0], [0.0, 3.0]]))

@@ -6,8 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from ddlib.regions import PlaneBatch, planes_through_triplets, predict_planes, sample_triplets
-from ddlib.similarity import (
+from ddlib.metrics.decision_planes import (
+    PlaneBatch,
+    planes_through_triplets,
+    predict_planes,
+    sample_triplets,
+)
+from ddlib.metrics.similarity import (
     fragmentation,
     pairwise_similarity,
     region_similarity,
@@ -202,13 +207,17 @@ def test_bad_parameters_raise(images):
     assert isinstance(planes_through_triplets(images, triplets), PlaneBatch)
 
 
-# --- study helpers (ddlib.region_study) and the notebook's profiles -------------------------------
+# --- study helpers (ddlib.studies.decision_regions.experiment) and the notebook's profiles -------------------------------
 
 
 def test_family_means_and_paper_reference():
     import pandas as pd
 
-    from ddlib.region_study import family_means, paper_reference_matrix, rank_correlation
+    from ddlib.studies.decision_regions.claims import (
+        family_means,
+        paper_reference_matrix,
+        rank_correlation,
+    )
 
     labels = ["ResNet18", "VGG", "ViT", "MLP"]
     kinds = {"ResNet18": "conv", "VGG": "conv", "ViT": "vit", "MLP": "mlp"}
@@ -231,37 +240,10 @@ def test_family_means_and_paper_reference():
     assert rho == pytest.approx(1.0) and entries == 10
 
 
-def test_interpolation_threshold_and_double_descent_peak():
-    import pandas as pd
-
-    from ddlib.region_study import double_descent_peak, interpolation_threshold
-
-    widths = [1, 2, 4, 8, 16, 32]
-    assert interpolation_threshold(widths, [0.5, 0.2, 0.0, 0.0, 0.0, 0.0], tolerance=0.01) == 4
-    assert interpolation_threshold(widths, [0.5] * 6, tolerance=0.01) is None
-    # falls (first descent), rises to a peak at the threshold, falls again (second descent)
-    table = pd.DataFrame({"width": widths, "value": [0.6, 0.3, 0.35, 0.4, 0.3, 0.2]})
-    peak = double_descent_peak(table, "value", 8)
-    assert peak == {
-        "peak_width": 8,
-        "peak_value": 0.4,
-        "before_value": 0.3,
-        "widest_value": 0.2,
-        "holds": True,
-    }
-    assert not double_descent_peak(table, "value", 2)["holds"]  # nothing before the window
-    assert not double_descent_peak(table, "value", None)["holds"]
-    monotone = pd.DataFrame({"width": widths, "value": [0.6, 0.5, 0.4, 0.3, 0.2, 0.1]})
-    assert not double_descent_peak(monotone, "value", 8)["holds"]
-    dip = pd.DataFrame({"width": widths, "value": [0.2, 0.6, 0.5, 0.4, 0.7, 0.8]})
-    result = double_descent_peak(dip, "value", 8, largest=False)
-    assert result["peak_width"] == 8 and result["before_value"] == 0.6 and result["holds"]
-
-
 def test_plane_predictions_are_cached_and_corrupt_caches_recomputed(tmp_path, images):
+    from ddlib.core.store import RunStore
     from ddlib.models import build_model
-    from ddlib.region_study import run_predictions
-    from ddlib.store import RunStore
+    from ddlib.studies.decision_regions.experiment import run_predictions
 
     spec = {"name": "mlp", "in_features": 48, "num_classes": 5, "depth": 1, "width": 4}
     torch.manual_seed(0)
@@ -279,8 +261,8 @@ def test_plane_predictions_are_cached_and_corrupt_caches_recomputed(tmp_path, im
 
 
 def test_profiles_share_keys_and_validate():
-    from ddlib.profiles import resolve
-    from ddlib.profiles.nb04 import DESCRIPTIONS, PROFILES
+    from ddlib.studies import resolve
+    from ddlib.studies.decision_regions.params import DESCRIPTIONS, PROFILES
 
     keys = [set(profile) for profile in PROFILES.values()]
     assert all(k == keys[0] for k in keys) and keys[0] == set(DESCRIPTIONS)

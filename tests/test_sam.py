@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from ddlib.sam import SAM
+from ddlib.training.sam import SAM
 
 
 def make_problem(seed: int = 0):

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from ddlib.colour_jitter import apply_colour_jitter, draw_jitter_factors
-from ddlib.geodesic import geodesic_volume_means, segment_lengths
-from ddlib.sharpness import (
+from ddlib.metrics.colour_jitter import apply_colour_jitter, draw_jitter_factors
+from ddlib.metrics.geodesic import geodesic_volume_means, segment_lengths
+from ddlib.metrics.sharpness import (
     SharpnessSettings,
     cross_entropy_of,
     geodesic_sharpness,
@@ -17,7 +17,7 @@ from ddlib.sharpness import (
     pointwise_jacobian_norm,
     tangent_hessian_norm,
 )
-from ddlib.svd_paths import erasure_masks, svd_erasure_anchors
+from ddlib.metrics.svd_paths import erasure_masks, svd_erasure_anchors
 
 
 @pytest.fixture(autouse=True)

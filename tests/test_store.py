@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from ddlib.store import CorruptRunError, RunStore, atomic_write_bytes, config_hash
+from ddlib.core.store import CorruptRunError, RunStore, atomic_write_bytes, config_hash
 
 
 def test_hash_ignores_key_order_and_sees_values():
@@ -27,7 +27,7 @@ def test_round_trip(tmp_path):
     assert list(again.metrics()["loss"]) == [1.0, 0.5]
     assert torch.equal(again.load_checkpoint(2)["w"], torch.arange(3.0))
     assert torch.equal(again.load_checkpoint(None)["w"], torch.arange(3.0))
-    assert again.checkpoint_epochs() == [2]
+    assert again.checkpoints() == [2]
     assert json.loads((again.dir / "config.json").read_text()) == {"kind": "test", "seed": 3}
 
 

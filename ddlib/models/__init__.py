@@ -34,13 +34,6 @@ def build_model(spec: Mapping[str, Any]) -> nn.Module:
     return getattr(importlib.import_module(module), cls)(**arguments)
 
 
-def check_positive_ints(**values: int) -> None:
-    """Raise a ValueError naming the first argument that is not a positive integer."""
-    for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}={value!r} is not allowed; use a positive integer")
-
-
 def parameter_count(model: nn.Module) -> int:
     """Number of trainable and non-trainable parameters."""
     return sum(p.numel() for p in model.parameters())

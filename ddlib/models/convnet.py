@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ddlib.models import check_positive_ints
+from ddlib.core.checks import check_positive_ints
 
 INPUT_SIZE = 32
 

@@ -1,8 +1,8 @@
-"""Fully connected ReLU / leaky-ReLU / GELU network of Humayun et al. (RECIPES section 3).
+"""Fully connected ReLU / leaky-ReLU / GELU network of Humayun et al. (docs/papers.md §3).
 
 ``MLP(784, 10, depth=3, width=200)`` is the 784-200-200-200-10 network of the paper: ``depth``
 counts hidden layers. Every hidden layer has its own activation module, so that
-``ddlib.complexity`` can hook each layer's pre-activation (the input of that module). Grokking
+``ddlib.metrics.local_complexity`` can hook each layer's pre-activation (the input of that module). Grokking
 (Omnigrok, Humayun et al. section 4) multiplies the initial weights and biases by ``init_scale``.
 """
 
@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ddlib.models.layers import DTYPES
+
 ACTIVATIONS = ("relu", "leaky_relu", "gelu")
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 LEAKY_RELU_SLOPE = 0.01
 
 

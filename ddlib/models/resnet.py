@@ -13,11 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ddlib.models import check_positive_ints
-
-
-def _norm(channels: int, batch_norm: bool) -> nn.Module:
-    return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
+from ddlib.core.checks import check_positive_ints
+from ddlib.models.layers import norm2d
 
 
 class PreActBlock(nn.Module):
@@ -29,9 +26,9 @@ class PreActBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int, batch_norm: bool,
                  dropout: float = 0.0):
         super().__init__()
-        self.norm1 = _norm(in_channels, batch_norm)
+        self.norm1 = norm2d(in_channels, batch_norm)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, padding=1, bias=False)
-        self.norm2 = _norm(out_channels, batch_norm)
+        self.norm2 = norm2d(out_channels, batch_norm)
         self.dropout = nn.Dropout(dropout)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, padding=1, bias=False)
         needs_projection = stride != 1 or in_channels != out_channels
@@ -66,7 +63,7 @@ class PreActResNet18(nn.Module):
             blocks.append(PreActBlock(out_channels, out_channels, 1, batch_norm))
             channels = out_channels
         self.blocks = nn.Sequential(*blocks)
-        self.final_norm = _norm(channels, batch_norm)
+        self.final_norm = norm2d(channels, batch_norm)
         self.classifier = nn.Linear(channels, num_classes)
         self.to(memory_format=torch.channels_last)
 

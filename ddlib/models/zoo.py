@@ -1,4 +1,4 @@
-"""Architectures of Somepalli et al.'s architecture study (RECIPES section 4), in two sizes.
+"""Architectures of Somepalli et al.'s architecture study (docs/papers.md §4), in two sizes.
 
 Constructor defaults are the paper's CIFAR-10 models: VGG19, DenseNet121 (growth 32),
 WideResNet-28-10, ViT (patch 4, dim 512, depth 6, 8 heads) and MLPMixer (patch 4, dim 512,
@@ -17,16 +17,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ddlib.models import check_positive_ints
+from ddlib.core.checks import check_positive_ints
+from ddlib.models.layers import norm2d
 from ddlib.models.resnet import PreActBlock
 
 SIZES = ("small", "paper")
 VGG19_STAGES = (2, 2, 4, 4, 4)
 DENSENET121_BLOCKS = (6, 12, 24, 16)
-
-
-def _norm(channels: int, batch_norm: bool) -> nn.Module:
-    return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
 
 
 class VGG(nn.Module):
@@ -55,7 +52,7 @@ class VGG(nn.Module):
             for _ in range(convs):
                 layers += [
                     nn.Conv2d(channels, out_channels, 3, padding=1, bias=not batch_norm),
-                    _norm(out_channels, batch_norm),
+                    norm2d(out_channels, batch_norm),
                     nn.ReLU(inplace=True),
                 ]
                 channels = out_channels

@@ -1,0 +1,205 @@
+"""Curve analysis shared by the notebooks, each rule defined once and unit-tested on synthetic curves.
+
+- :func:`interpolation_threshold`: where a width sweep starts to fit its (noisy) training labels;
+- :func:`peak_near_threshold` and :func:`prominence`: a double-descent peak (or dip) near it;
+- :func:`lc_phases`: descent, ascent and second descent of a local-complexity curve;
+- :func:`grokking_timing`: when test accuracy rises after training accuracy saturated;
+- :func:`log_spaced_integers` and :func:`log_spaced_steps`: the epoch and step grids of logging;
+- :func:`seed_bands`: mean and spread over seeds.
+
+Nothing here knows an expected answer: thresholds, peaks and phases are measured on the data given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def log_spaced_integers(last: int, count: int) -> list[int]:
+    """About ``count`` distinct integers, log-spaced from 1 to ``last`` (both included).
+
+    The grid of kept checkpoints and evaluations of the epoch-based sweeps (02, 04).
+    """
+    if last < 1 or count < 1:
+        raise ValueError(f"last={last!r} and count={count!r} must be positive integers")
+    grid = np.unique(np.round(np.geomspace(1, last, num=count)).astype(int))
+    return sorted({int(value) for value in grid} | {last})
+
+
+def log_spaced_steps(last: int, per_decade: int) -> list[int]:
+    """Step 0 and about ``per_decade`` integer steps per decade from 1 to ``last`` (inclusive).
+
+    The log grid of the step-based LC runs (03): ``ceil(log10(last) * per_decade) + 1`` points of
+    :func:`log_spaced_integers`, with the initialisation (step 0) in front.
+    """
+    if last < 1 or per_decade < 1:
+        raise ValueError(f"last={last} and per_decade={per_decade} must be >= 1")
+    count = int(np.ceil(np.log10(last) * per_decade)) + 1
+    return [0, *log_spaced_integers(last, max(count, 2))]
+
+
+def nearest_in_log(grid: Sequence[int], step: int) -> int:
+    """The member of ``grid`` (e.g. kept checkpoint steps) nearest to ``step`` in log(1 + step)."""
+    values = np.asarray(grid)
+    if values.size == 0:
+        raise ValueError("grid: need at least one step")
+    return int(values[np.argmin(np.abs(np.log1p(values) - np.log1p(step)))])
+
+
+def seed_bands(table: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """Mean and population standard deviation over seeds (``<column>_mean``, ``<column>_std``)."""
+    grouped = table.groupby(list(by))[list(columns)]
+    bands = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=0).add_suffix("_std"))
+    return bands.reset_index()
+
+
+def interpolation_threshold(
+    widths: Sequence[int], train_errors: Sequence[float], tolerance: float
+) -> int | None:
+    """The smallest width from which on every wider model fits its training labels.
+
+    ``train_errors`` are the (seed-mean) training errors on the possibly noisy labels; a width fits
+    when its error is at most ``tolerance``. The rule asks that the error *stays* at or below the
+    tolerance for all wider models, not only that it dips there once: a narrow model that fits by
+    chance while wider ones still do not is not the interpolation threshold of Gamba et al. /
+    Somepalli et al. (the point from which on the model family interpolates). None when the widest
+    model does not fit.
+    """
+    if not 0 <= tolerance < 1 or math.isnan(tolerance):
+        raise ValueError(f"tolerance={tolerance!r} is not allowed; use a training error in [0, 1)")
+    curve = sorted(zip(widths, train_errors, strict=True))
+    threshold = None
+    for width, error in reversed(curve):
+        if not error <= tolerance:  # a NaN error (a missing seed) does not fit either
+            break
+        threshold = int(width)
+    return threshold
+
+
+def peak_near_threshold(
+    curve: pd.Series,
+    threshold: int | None,
+    factor: float,
+    margin: float,
+    *,
+    largest: bool = True,
+) -> dict[str, Any]:
+    """A double-descent peak of ``curve`` (indexed by width) near the interpolation threshold.
+
+    The peak is the largest value (the smallest with ``largest=False``: a dip, e.g. of seed-to-seed
+    similarity) among widths in ``[threshold / factor, threshold * factor]``. It holds when it
+    exceeds, by ``margin`` relative to the peak, both the lowest value at smaller widths (the curve
+    rose to it: the first descent) and the value of the widest model (it falls beyond: the second
+    descent), and the widest model is not the peak itself. A window in width *ratio* rather than in
+    list positions makes the rule independent of how densely a profile samples widths.
+
+    Returns ``peak_width``, ``peak``, ``rise_from`` (best value at smaller widths), ``widest`` and
+    ``holds``, in the curve's own units (not negated for dips).
+    """
+    if not factor >= 1 or math.isinf(factor):
+        raise ValueError(f"factor={factor!r} is not allowed; use a finite width ratio >= 1")
+    if not margin >= 0 or math.isinf(margin):
+        raise ValueError(f"margin={margin!r} is not allowed; use a finite fraction >= 0")
+    curve = curve.sort_index().astype(float)
+    result: dict[str, Any] = {"peak_width": None, "peak": float("nan"),
+                              "rise_from": float("nan"), "widest": float(curve.iloc[-1]),
+                              "holds": False}
+    if threshold is None:
+        return result
+    sign = 1.0 if largest else -1.0
+    signed = sign * curve
+    window = signed[(curve.index >= threshold / factor) & (curve.index <= threshold * factor)]
+    if window.empty:
+        return result
+    peak_width = int(window.idxmax())
+    peak = float(window.max())
+    before = signed[signed.index < peak_width]
+    widest = float(signed.iloc[-1])
+    rises = bool(len(before)) and peak - float(before.min()) >= margin * abs(peak)
+    falls = peak_width < curve.index.max() and peak - widest >= margin * abs(peak)
+    result.update(peak_width=peak_width, peak=sign * peak,
+                  rise_from=sign * float(before.min()) if len(before) else float("nan"),
+                  holds=bool(rises and falls))
+    return result
+
+
+def prominence(peak: Mapping[str, Any], *, largest: bool = True) -> float:
+    """How far a peak of :func:`peak_near_threshold` stands above the higher of its shoulders
+    (below the lower one for a dip); never positive when there is no peak.
+
+    Without smaller widths (``rise_from`` is NaN) the curve starts at its "peak" and never rose
+    to it, so the missing shoulder is the peak itself and the prominence is at most 0.
+    """
+    sign = 1.0 if largest else -1.0
+    rise_from = peak["peak"] if math.isnan(peak["rise_from"]) else peak["rise_from"]
+    return float(sign * peak["peak"] - max(sign * peak["widest"], sign * rise_from))
+
+
+def lc_phases(steps: Sequence[int], values: Sequence[float], min_change: float) -> dict[str, Any]:
+    """Descent, ascent and second descent of an LC curve (Humayun et al., Fig. 1), by rule.
+
+    The curve is smoothed by a running median of three log points. The ascent is the largest
+    rise from an earlier minimum: its top is the peak, the earlier minimum the end of the first
+    descent; the second descent ends at the minimum after the peak. Each phase is present when
+    it changes LC by more than ``min_change`` times LC at the first step.
+    """
+    steps = np.asarray(steps)
+    values = np.asarray(values, dtype=float)
+    if len(values) < 4:
+        raise ValueError(f"values: need at least 4 log points to find phases, got {len(values)}")
+    padded = np.concatenate([values[:1], values, values[-1:]])
+    smooth = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
+    running_min = np.minimum.accumulate(smooth)
+    threshold = min_change * smooth[0]
+    peak = int(np.argmax(smooth - running_min))
+    if smooth[peak] - running_min[peak] <= threshold:  # no ascent: the whole curve is descent 1
+        peak = int(np.argmin(smooth))
+    first_min = int(np.argmin(smooth[: peak + 1]))
+    final_min = peak + int(np.argmin(smooth[peak:]))
+    result = {
+        "first_min_step": int(steps[first_min]),
+        "peak_step": int(steps[peak]),
+        "final_min_step": int(steps[final_min]),
+        "lc_start": float(smooth[0]),
+        "lc_first_min": float(smooth[first_min]),
+        "lc_peak": float(smooth[peak]),
+        "lc_final_min": float(smooth[final_min]),
+        "lc_end": float(smooth[-1]),
+        "descent": bool(smooth[0] - smooth[first_min] > threshold),
+        "ascent": bool(smooth[peak] - smooth[first_min] > threshold),
+        "second_descent": bool(smooth[peak] - smooth[final_min] > threshold),
+    }
+    result["three_phases"] = result["descent"] and result["ascent"] and result["second_descent"]
+    return result
+
+
+def grokking_timing(metrics: pd.DataFrame, lc_column: str, saturation: float = 0.99) -> dict[str, Any]:
+    """When training accuracy saturates, when test accuracy rises, and where LC is then.
+
+    ``rise_step`` is the first log step at which test accuracy has covered half of its gain
+    from the saturation step to the end of training.
+    """
+    steps = metrics["step"].to_numpy()
+    train, test = metrics["train_accuracy"].to_numpy(), metrics["test_accuracy"].to_numpy()
+    saturated = np.nonzero(train >= saturation)[0]
+    if len(saturated) == 0:
+        return {"saturation_step": None, "rise_step": None, "test_gain": 0.0}
+    start = int(saturated[0])
+    gain = float(test[-1] - test[start])
+    half = np.nonzero(test[start:] >= test[start] + gain / 2)[0]
+    rise = start + int(half[0]) if gain > 0 else len(steps) - 1
+    lc = metrics[lc_column].to_numpy()
+    return {
+        "saturation_step": int(steps[start]),
+        "rise_step": int(steps[rise]),
+        "test_at_saturation": float(test[start]),
+        "test_final": float(test[-1]),
+        "test_gain": gain,
+        "lc_at_rise": float(lc[rise]),
+        "lc_final": float(lc[-1]),
+    }

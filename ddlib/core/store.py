@@ -1,0 +1,218 @@
+"""The run store: every run is a folder named by the hash of its full configuration.
+
+Layout of ``<runs_root>/<id[:2]>/<id>/``::
+
+    config.json       the configuration that was hashed
+    resume.pt         latest resume point: {"epoch", "state", "metrics"} (overwritten)
+    ckpt_<epoch>.pt   requested checkpoints (model state only)
+    metrics.json      rows logged so far
+    result.json       written last: summary, versions, device; its presence marks the run complete
+    <name>.json       derived results cached by :meth:`Run.cached`
+
+Every write goes to a temporary file in the same folder and is renamed into place, so a killed
+process never leaves a half-written file under a final name. A file that fails to load (truncated,
+corrupted) is treated as absent and recomputed. One lock file per run lets concurrent workers
+(Slurm arrays, Ray) share a store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from ddlib.core.paths import runs_root
+
+
+class CorruptRunError(RuntimeError):
+    """A run file exists but cannot be read."""
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """First 16 hex digits of the SHA-256 of the canonical JSON of ``config``."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically."""
+    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode())
+
+
+def atomic_torch_save(path: Path, obj: Any) -> None:
+    """``torch.save`` to ``path``, atomically."""
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _read_json(path: Path) -> Any | None:
+    """The JSON in ``path``, or None when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+class Run:
+    """One configuration's folder in the store."""
+
+    def __init__(self, root: Path, config: Mapping[str, Any]):
+        self.config = json.loads(json.dumps(dict(config), default=str))
+        self.id = config_hash(self.config)
+        self.dir = root / self.id[:2] / self.id
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if _read_json(self.dir / "config.json") != self.config:
+            atomic_write_json(self.dir / "config.json", self.config)
+
+    def __repr__(self) -> str:
+        return f"Run({self.id}, complete={self.is_complete()})"
+
+    # --- completion -------------------------------------------------------------------------
+    def is_complete(self) -> bool:
+        """Whether ``result.json`` exists and parses (the run finished)."""
+        return _read_json(self.dir / "result.json") is not None
+
+    def is_trained(self) -> bool:
+        """Complete and its final weights load; a corrupt ``final.pt`` un-finishes the run so
+        that the caller retrains it."""
+        if not self.is_complete():
+            return False
+        try:
+            self.load_checkpoint(None)
+        except CorruptRunError:
+            self.invalidate()
+            return False
+        return True
+
+    def result(self) -> dict:
+        """The summary written by :meth:`finish`, with library versions, device and seed."""
+        result = _read_json(self.dir / "result.json")
+        if result is None:
+            raise CorruptRunError(f"run {self.id} has no readable result.json (not finished?)")
+        return result
+
+    def metrics(self) -> pd.DataFrame:
+        """Metric rows logged so far (all of them once the run is complete)."""
+        rows = _read_json(self.dir / "metrics.json")
+        return pd.DataFrame(rows or [])
+
+    def finish(self, metrics: list[dict], summary: Mapping[str, Any],
+               state: dict | None = None) -> None:
+        """Store final metrics, the final state and the summary; result.json marks completion.
+
+        ``state`` (a dict with a ``"model"`` entry) is written to ``final.pt``.
+        """
+        from ddlib.core.device import environment_info
+
+        if state is not None:
+            atomic_torch_save(self.dir / "final.pt", state)
+        atomic_write_json(self.dir / "metrics.json", metrics)
+        result = {"summary": dict(summary), "environment": environment_info(),
+                  "seed": self.config.get("seed")}
+        atomic_write_json(self.dir / "result.json", result)
+        with contextlib.suppress(FileNotFoundError):
+            (self.dir / "resume.pt").unlink()
+
+    # --- checkpoints ------------------------------------------------------------------------
+    def save_checkpoint(self, epoch: int, state: dict, metrics: list[dict], keep: bool) -> None:
+        """Save a resume point (and, when ``keep``, the requested checkpoint ``ckpt_<epoch>.pt``).
+
+        ``state`` is whatever the trainer needs to resume (model and optimiser state); only its
+        ``"model"`` entry is kept in requested checkpoints.
+        """
+        if keep:
+            atomic_torch_save(self.dir / f"ckpt_{epoch}.pt", {"model": state["model"]})
+        atomic_write_json(self.dir / "metrics.json", metrics)
+        atomic_torch_save(self.dir / "resume.pt",
+                          {"epoch": epoch, "state": state, "metrics": metrics})
+
+    def resume_point(self) -> tuple[int, dict, list[dict]] | None:
+        """The latest valid resume point, or None (a corrupt file is removed and ignored)."""
+        path = self.dir / "resume.pt"
+        if not path.exists():
+            return None
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+            return int(saved["epoch"]), saved["state"], list(saved["metrics"])
+        except Exception:
+            path.unlink(missing_ok=True)
+            return None
+
+    def checkpoints(self) -> list[int]:
+        """Kept checkpoints on disk: epochs of a classifier run, steps of an LC-logged run."""
+        return sorted(int(p.stem.split("_")[1]) for p in self.dir.glob("ckpt_*.pt"))
+
+    def load_checkpoint(self, epoch: int | None = None) -> dict:
+        """Model state at ``epoch`` (a requested checkpoint), or the final state when None."""
+        path = self.dir / ("final.pt" if epoch is None else f"ckpt_{epoch}.pt")
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise CorruptRunError(f"run {self.id} has no checkpoint {path.name}") from None
+        except Exception as error:
+            raise CorruptRunError(f"run {self.id}: {path.name} is unreadable ({error})") from error
+        return saved["model"]
+
+    def invalidate(self) -> None:
+        """Forget the completion marker so that the run is recomputed (used on corrupt files)."""
+        (self.dir / "result.json").unlink(missing_ok=True)
+
+    # --- derived results --------------------------------------------------------------------
+    def cached(self, name: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A derived table stored as ``<name>.json`` in the run folder, computed once."""
+        path = self.dir / f"{name}.json"
+        rows = _read_json(path)
+        if rows is not None:
+            return pd.DataFrame(rows)
+        table = compute()
+        atomic_write_json(path, table.to_dict(orient="records"))
+        return table
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive lock on this run across processes (one writer at a time)."""
+        with open(self.dir / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class RunStore:
+    """A folder of runs addressed by configuration hash."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else runs_root()
+
+    def run(self, config: Mapping[str, Any]) -> Run:
+        """The run of ``config`` (its folder is created if new)."""
+        return Run(self.root, config)

@@ -1,0 +1,5 @@
+import sys
+
+from ddlib.studies import _main
+
+raise SystemExit(_main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Study of notebook 04 (decision_regions): params, experiment, claims, figures."""

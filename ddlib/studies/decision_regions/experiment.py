@@ -1,0 +1,387 @@
+"""The experiments of notebook 04 (Somepalli et al. 2022) as run-store configs and result tables.
+
+Every model is a :mod:`ddlib.training.classifier` run; its argmax images on a set of planes are cached in the
+run's folder (``planes_<hash>.pt``, keyed by the planes' specification), so re-running a finished
+notebook neither trains nor predicts again. The studies:
+
+- architectures: several families x seeds on the same triplets -> similarity matrix (Fig. 2);
+- optimisers: Adam / SGD / SGD+SAM per architecture -> reproducibility and test accuracy (Table 1);
+- distillation: student-teacher similarity of distilled vs independently trained students (Fig. 5);
+- width: test error, fragmentation and seed-to-seed similarity vs width, with and without label
+  noise (Figs. 7-8).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from ddlib.analysis import interpolation_threshold
+from ddlib.core.data import ClassificationData
+from ddlib.core.progress import progress
+from ddlib.core.store import CorruptRunError, Run, atomic_torch_save, config_hash
+from ddlib.metrics.decision_planes import (
+    PlaneBatch,
+    planes_through_triplets,
+    predict_planes,
+    sample_triplets,
+)
+from ddlib.metrics.similarity import (
+    fragmentation,
+    pairwise_similarity,
+    region_similarity,
+    similarity_matrix,
+)
+from ddlib.training import load_model, train_sweep
+
+CONVOLUTIONAL = ("convnet", "preact_resnet18", "wide_resnet", "densenet", "vgg")
+PATCH_BASED = ("vit", "mlp_mixer")
+
+def classifier_config(
+    model: Mapping[str, Any],
+    data: Mapping[str, Any],
+    optimizer: Mapping[str, Any],
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    data_seed: int,
+    augment: str = "none",
+    teacher: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A :mod:`ddlib.training.classifier` config; with ``teacher`` the loss is soft distillation (MSE to the
+    teacher's logits, Somepalli et al. Sec. 4.3), otherwise cross-entropy."""
+    config: dict[str, Any] = {
+        "kind": "classifier",
+        "model": dict(model),
+        "data": dict(data),
+        "optimizer": dict(optimizer),
+        "loss": "ce",
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "seed": seed,
+        "data_seed": data_seed,
+        "augment": augment,
+        "checkpoint_epochs": [],
+        "eval_epochs": [epochs],
+    }
+    if teacher is not None:
+        config["loss"] = "distill_mse"
+        config["teacher"] = dict(teacher)
+    return config
+
+
+def architecture_configs(
+    params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]]
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """{(architecture, seed): config} of the architecture study (Somepalli et al. Sec. 4.1)."""
+    return {
+        (label, seed): _study_config(params, specs[label], params["optimizer"], seed)
+        for label in params["architectures"]
+        for seed in params["seeds"]
+    }
+
+
+def optimizer_configs(
+    params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]]
+) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """{(optimiser, architecture, seed): config} of the optimiser table (Somepalli et al. Table 1)."""
+    return {
+        (name, label, seed): _study_config(params, specs[label], optimizer, seed)
+        for name, optimizer in params["optimizer_study"].items()
+        for label in params["optimizer_architectures"]
+        for seed in params["seeds"]
+    }
+
+
+def distillation_configs(
+    params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]]
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """{(student, seed): config} of students distilled from the seed-0 teacher of the
+    architecture study (soft distillation: MSE to the teacher's logits, Somepalli et al. Sec. 4.3)."""
+    teacher = _study_config(
+        params, specs[params["teacher"]], params["optimizer"], params["seeds"][0]
+    )
+    return {
+        (label, seed): _study_config(
+            params, specs[label], params["optimizer"], seed, teacher=teacher
+        )
+        for label in params["students"]
+        for seed in params["seeds"]
+    }
+
+
+def width_configs(
+    params: Mapping[str, Any], *, in_channels: int, image_size: int, num_classes: int
+) -> dict[tuple[float, int, int], dict[str, Any]]:
+    """{(label noise, width, seed): config} of the width study (Somepalli et al. Sec. 5)."""
+    base = dict(params["width_model"])
+    if base["name"] == "mlp":
+        base.update(in_features=in_channels * image_size**2, num_classes=num_classes)
+    else:
+        base.update(in_channels=in_channels, num_classes=num_classes)
+    configs = {}
+    for noise in params["label_noises"]:
+        data = {**params["data"], "label_noise": float(noise), "noise_seed": 0}
+        if params["width_train_size"] is not None:
+            data["train_size"] = params["width_train_size"]
+        for width in params["widths"]:
+            for seed in params["width_seeds"]:
+                configs[(float(noise), width, seed)] = classifier_config(
+                    {**base, "width": width},
+                    data,
+                    params["width_optimizer"],
+                    epochs=params["width_epochs"],
+                    batch_size=params["width_batch_size"],
+                    seed=seed,
+                    data_seed=0 if params["same_data_order"] else seed,
+                    augment=params["width_augment"],
+                )
+    return configs
+
+
+def _study_config(
+    params: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    optimizer: Mapping[str, Any],
+    seed: int,
+    teacher: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return classifier_config(
+        spec,
+        params["data"],
+        optimizer,
+        epochs=params["epochs"],
+        batch_size=params["batch_size"],
+        seed=seed,
+        data_seed=0 if params["same_data_order"] else seed,
+        augment=params["augment"],
+        teacher=teacher,
+    )
+
+
+def train_all(configs: Mapping[Any, Mapping[str, Any]], device: str = "auto") -> dict[Any, Run]:
+    """Train (or load) every config; returns the runs under the same keys."""
+    runs = train_sweep(list(configs.values()), device=device)
+    return dict(zip(configs, runs, strict=True))
+
+
+def family_kind(spec: Mapping[str, Any]) -> str:
+    """ "conv", "vit", "mlp_mixer" or "mlp": the family groups the paper's claims compare."""
+    name = spec["name"]
+    if name in CONVOLUTIONAL:
+        return "conv"
+    if name in PATCH_BASED:
+        return name
+    if name == "mlp":
+        return "mlp"
+    raise ValueError(
+        f"model name={name!r} has no family; known: {CONVOLUTIONAL + PATCH_BASED + ('mlp',)}"
+    )
+
+
+def planes_on_test_set(
+    data: ClassificationData,
+    data_spec: Mapping[str, Any],
+    *,
+    n_triplets: int,
+    seed: int,
+    resolution: int,
+    margin: float,
+) -> tuple[PlaneBatch, Tensor, dict[str, Any]]:
+    """Planes through ``n_triplets`` seeded test triplets of distinct classes, their [P, 3] class
+    labels, and the specification (``data_spec`` names the test set) of their cached predictions."""
+    triplets = sample_triplets(data.y_test, n_triplets, seed)
+    planes = planes_through_triplets(data.x_test, triplets, resolution=resolution, margin=margin)
+    test_set = {k: v for k, v in data_spec.items() if k not in ("label_noise", "noise_seed")}
+    spec = {
+        "data": test_set,
+        "n_triplets": n_triplets,
+        "seed": seed,
+        "resolution": resolution,
+        "margin": margin,
+    }
+    return planes, data.y_test[triplets], spec
+
+
+def run_predictions(
+    runs: Sequence[Run],
+    planes: PlaneBatch,
+    plane_spec: Mapping[str, Any],
+    *,
+    chunk_size: int = 512,
+    device: str = "auto",
+) -> Tensor:
+    """[M, P, R, R] argmax images of the runs' final models on ``planes``, cached per run.
+
+    Runs without a cached (and readable) result are predicted together in one batched pass.
+    """
+    name = f"planes_{config_hash(dict(plane_spec))}.pt"
+    cached: dict[int, Tensor] = {}
+    missing = []
+    for index, run in enumerate(runs):
+        try:
+            prediction = torch.load(run.dir / name, weights_only=True).long()
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):
+            missing.append(index)  # absent, truncated or corrupted: recomputed, never used
+            continue
+        if prediction.shape != (len(planes), planes.resolution, planes.resolution):
+            missing.append(index)
+            continue
+        cached[index] = prediction
+    batch = 8  # models per pass: bounds memory, keeps a progress bar
+    for start in progress(range(0, len(missing), batch), "plane predictions"):
+        chosen = missing[start : start + batch]
+        models = [load_model(runs[i], device="cpu") for i in chosen]
+        predicted = predict_planes(models, planes, chunk_size=chunk_size, device=device)
+        for i, prediction in zip(chosen, predicted, strict=True):
+            atomic_torch_save(runs[i].dir / name, prediction.to(torch.uint8))
+            cached[i] = prediction
+    return torch.stack([cached[i] for i in range(len(runs))])
+
+
+def final_test_error(run: Run) -> float:
+    """Final test error of a finished run."""
+    if not run.is_complete():
+        raise CorruptRunError(f"run {run.id} is not finished")
+    return float(run.result()["summary"]["test_error"])
+
+
+def final_train_error(run: Run) -> float:
+    """Final training error (on the training labels, noisy where label noise > 0)."""
+    return float(run.result()["summary"]["train_error"])
+
+
+def width_table(
+    runs: Mapping[tuple[float, int, int], Run], predictions: Mapping[tuple[float, int, int], Tensor]
+) -> pd.DataFrame:
+    """One row per (label noise, width): mean test/train error and fragmentation over seeds and the
+    seed-to-seed similarity (``runs`` and ``predictions`` keyed by (noise, width, seed))."""
+    rows = []
+    for noise, width in sorted({(n, w) for n, w, _ in runs}):
+        seeds = sorted(s for n, w, s in runs if (n, w) == (noise, width))
+        preds = [predictions[(noise, width, s)] for s in seeds]
+        rows.append(
+            {
+                "label_noise": noise,
+                "width": width,
+                "train_error": float(
+                    np.mean([final_train_error(runs[(noise, width, s)]) for s in seeds])
+                ),
+                "test_error": float(
+                    np.mean([final_test_error(runs[(noise, width, s)]) for s in seeds])
+                ),
+                "fragmentation": float(np.mean([fragmentation(p).double().mean() for p in preds])),
+                "similarity": pairwise_similarity(preds) if len(preds) > 1 else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def similarity_to(reference: Tensor, predictions: Sequence[Tensor]) -> float:
+    """Mean region similarity of each of ``predictions`` to one reference model (e.g. a teacher)."""
+    return float(np.mean([region_similarity(reference, p) for p in predictions]))
+
+
+def optimizer_table(
+    runs: Mapping[tuple[str, str, int], Run], predictions: Mapping[tuple[str, str, int], Tensor]
+) -> pd.DataFrame:
+    """Rows (architecture, optimiser): seed-to-seed region similarity and mean test accuracy
+    (Somepalli et al. Table 1); ``runs``/``predictions`` keyed by (optimiser, architecture, seed)."""
+    rows = []
+    for name, label in dict.fromkeys((n, a) for n, a, _ in runs):
+        seeds = sorted(s for n, a, s in runs if (n, a) == (name, label))
+        rows.append(
+            {
+                "architecture": label,
+                "optimizer": name,
+                "similarity": pairwise_similarity([predictions[(name, label, s)] for s in seeds]),
+                "test_accuracy": 1.0
+                - float(np.mean([final_test_error(runs[(name, label, s)]) for s in seeds])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def distillation_table(
+    teacher: Tensor,
+    vanilla: Mapping[tuple[str, int], Tensor],
+    distilled: Mapping[tuple[str, int], Tensor],
+    runs: Mapping[str, Mapping[tuple[str, int], Run]],
+) -> pd.DataFrame:
+    """Rows per student architecture: region similarity to the teacher of students trained on the
+    labels (``vanilla``) and of students distilled from it (``distilled``), and their test accuracy;
+    dicts keyed by (architecture, seed), ``runs`` holds the runs under "vanilla" and "distilled"."""
+    rows = []
+    for label in dict.fromkeys(a for a, _ in distilled):
+        for kind, predictions in (("vanilla", vanilla), ("distilled", distilled)):
+            keys = [k for k in predictions if k[0] == label]
+            rows.append(
+                {
+                    "student": label,
+                    "training": kind,
+                    "similarity_to_teacher": similarity_to(teacher, [predictions[k] for k in keys]),
+                    "test_accuracy": 1.0
+                    - float(np.mean([final_test_error(runs[kind][k]) for k in keys])),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def similarity_matrix_of(
+    runs: Mapping[tuple[str, int], Run], predictions: Tensor, labels: Sequence[str]
+) -> pd.DataFrame:
+    """Similarity matrix over architectures from predictions stacked in the order of ``runs``."""
+    grouped: dict[str, list[Tensor]] = {label: [] for label in labels}
+    for (label, _), prediction in zip(runs, predictions, strict=True):
+        grouped[label].append(prediction)
+    return similarity_matrix(grouped)
+
+
+def architecture_summary(runs: Mapping[tuple[str, int], Run], predictions: Tensor) -> pd.DataFrame:
+    """Per architecture (mean over seeds): test accuracy, training error and fragmentation."""
+    rows = [
+        {
+            "architecture": label,
+            "seed": seed,
+            "test_accuracy": 1.0 - final_test_error(run),
+            "train_error": final_train_error(run),
+            "fragmentation": float(fragmentation(prediction).double().mean()),
+        }
+        for ((label, seed), run), prediction in zip(runs.items(), predictions, strict=True)
+    ]
+    table = pd.DataFrame(rows).drop(columns="seed")
+    return table.groupby("architecture", sort=False).mean()
+
+
+def figure_panels(
+    runs: Mapping[tuple[str, int], Run], predictions: Tensor, n_planes: int
+) -> tuple[dict[str, list[Tensor]], list[int], list[str]]:
+    """Rows (architecture -> images), the plane of each column and column titles for
+    ``region_grid``: every plane is shown once per seed, so seeds sit side by side."""
+    by_key = dict(zip(runs, predictions, strict=True))
+    seeds = list(dict.fromkeys(seed for _, seed in runs))
+    columns = [(plane, seed) for plane in range(n_planes) for seed in seeds]
+    rows = {
+        label: [by_key[(label, seed)][plane] for plane, seed in columns]
+        for label in dict.fromkeys(label for label, _ in runs)
+    }
+    return rows, [plane for plane, _ in columns], [f"seed {seed}" for _, seed in columns]
+
+
+def thresholds_by_noise(table: pd.DataFrame, tolerance: float) -> dict[float, int | None]:
+    """Interpolation threshold of each label-noise rate of a ``width_table``."""
+    return {
+        float(noise): interpolation_threshold(
+            rows["width"].tolist(), rows["train_error"].tolist(), tolerance
+        )
+        for noise, rows in table.groupby("label_noise")
+    }
+
+

@@ -1,0 +1,54 @@
+"""The experiments of notebook 01 (Schaeffer et al. 2023, ``docs/papers.md`` §1): the datasets, the
+min-norm sweeps with the three ablations over N, the polynomial intuition and the 3-D Gaussian
+picture. Everything is computed in closed form by :mod:`ddlib.metrics.linear` (seconds on a CPU),
+so nothing is cached in the run store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ddlib.core.data import DatasetUnavailable, RegressionData, load_regression
+from ddlib.metrics import linear
+
+# Covariance of the 3-D Gaussian picture (Schaeffer et al.'s intuition for sigma_min at n = D).
+GAUSSIAN_COVARIANCE = np.array([[23.0, 9, 4], [9, 6, 2], [4, 2, 5]])
+
+
+def regression_sets(params: Mapping[str, Any]) -> tuple[dict[str, RegressionData], list[str]]:
+    """The required datasets (an error when one is missing) and the optional ones present in
+    ``data/``; also the notices of optional datasets that were skipped."""
+    sets = {name: load_regression(name, allow_download=params["allow_download"])
+            for name in params["datasets"]}
+    skipped = []
+    for name in params["optional_datasets"]:
+        try:
+            sets[name] = load_regression(name)
+        except DatasetUnavailable as missing:
+            skipped.append(f"skipped {name}: {missing}")
+    return sets, skipped
+
+
+def sweep_summary(params: Mapping[str, Any], sets: Mapping[str, RegressionData]) -> pd.DataFrame:
+    """:func:`ddlib.metrics.linear.sweep` of every dataset over N = 1..max_train_size with the
+    three ablations, summarised over repeats (median, mean, max, interquartile band)."""
+    tables = []
+    for name, data in sets.items():
+        ranks = (params["subspace_ranks_student_teacher"] if name == "student-teacher"
+                 else params["subspace_ranks_real"])
+        settings = linear.SweepSettings(
+            train_sizes=range(1, params["max_train_size"] + 1), repeats=params["repeats"],
+            cutoffs=params["cutoffs"], subspace_ranks=ranks,
+            adversarial_scales=params["adversarial_scales"])
+        tables.append(linear.sweep(data, settings))
+    return linear.summarize(pd.concat(tables, ignore_index=True))
+
+
+def gaussian_cloud(samples: int = 1500, seed: int = 0) -> np.ndarray:
+    """Samples of the 3-D Gaussian of :data:`GAUSSIAN_COVARIANCE`, for the scatter panel."""
+    rng = np.random.default_rng(seed)
+    return rng.multivariate_normal(np.zeros(3), GAUSSIAN_COVARIANCE, size=samples)

@@ -1,0 +1,80 @@
+"""Training layer: ONE entry point, :func:`train`, that turns a config into a finished run.
+
+``train(config)`` validates the config (:func:`ddlib.training.config.validate_config`), finds its
+run in the store by the config's hash, returns it when finished, resumes it when interrupted, and
+otherwise trains it with the loop of ``config["kind"]``:
+
+- ``"classifier"`` -> :func:`ddlib.training.classifier.train_epochs` (cross-entropy, one-hot MSE,
+  soft distillation from ``config["teacher"]``, SAM);
+- ``"lc_training"`` -> :func:`ddlib.training.lc_logged.train_steps` (local complexity logged on a
+  log-spaced step grid).
+
+:func:`train_sweep` trains a list of configs (a sweep) with a progress bar over runs;
+:func:`load_model` rebuilds the model of a finished run at its final or a kept checkpoint.
+May import ``ddlib.core``, ``ddlib.models`` and ``ddlib.metrics``; never a plotting or study module.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from ddlib.core.device import pick_device
+from ddlib.core.progress import progress as progress_bar
+from ddlib.core.store import Run, RunStore
+from ddlib.training.config import EXAMPLE_CONFIGS, validate_config
+from ddlib.training.evaluation import evaluate, load_model, predict_logits, training_data
+
+__all__ = ["EXAMPLE_CONFIGS", "evaluate", "load_model", "predict_logits", "train", "train_sweep",
+           "training_data", "validate_config"]
+
+
+def train(config: Mapping[str, Any], store: RunStore | None = None,
+          device: str | torch.device = "auto", progress: bool = True, *,
+          allow_download: bool = False, on_log: Callable[[int, dict], None] | None = None,
+          resume_every_seconds: float = 60.0) -> Run:
+    """Train (or load, or resume) the run of ``config``; returns the finished :class:`Run`.
+
+    ``allow_download`` lets an LC run's dataset download (classifier configs say so in their data
+    spec); ``on_log(step, row)`` is called after every logged row of an LC run; a resume point is
+    written at least every ``resume_every_seconds``. The global RNG is left untouched.
+    """
+    validate_config(config)
+    store = store or RunStore()
+    run = store.run(config)
+    chosen = pick_device(device)
+    with run.lock():
+        if run.is_trained():
+            return run
+        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            if config.get("kind", "classifier") == "lc_training":
+                from ddlib.training.lc_logged import train_steps
+
+                train_steps(run, chosen, progress, allow_download, on_log, resume_every_seconds)
+            else:
+                from ddlib.training.classifier import train_epochs
+
+                teacher = None
+                if config.get("loss") == "distill_mse":
+                    teacher_run = train(config["teacher"], store, chosen, progress)
+                    teacher = load_model(teacher_run, device=chosen)
+                train_epochs(run, chosen, teacher, progress, resume_every_seconds)
+    return run
+
+
+def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = None,
+                device: str | torch.device = "auto", progress: bool = True, *,
+                allow_download: bool = False) -> list[Run]:
+    """Train every config of a sweep in turn (finished runs are loaded, partial ones resumed).
+
+    Every config is validated before the first one trains.
+    """
+    store = store or RunStore()
+    for config in configs:
+        validate_config(config)
+    return [train(copy.deepcopy(dict(c)), store, device, progress, allow_download=allow_download)
+            for c in progress_bar(configs, "sweep", enabled=progress, leave=True)]
