@@ -6,13 +6,17 @@ Layout of ``<runs_root>/<id[:2]>/<id>/``::
     resume.pt         latest resume point: {"epoch", "state", "metrics"} (overwritten)
     ckpt_<epoch>.pt   requested checkpoints (model state only)
     metrics.json      rows logged so far
-    result.json       written last: summary, versions, device; its presence marks the run complete
+    final.pt          final model state
+    result.json       written last: summary, versions, device, and the SHA-256 of every file the
+                      result needs (metrics.json, final.pt, the kept checkpoints)
     <name>.json       derived results cached by :meth:`Run.cached`
 
 Every write goes to a temporary file in the same folder and is renamed into place, so a killed
-process never leaves a half-written file under a final name. A file that fails to load (truncated,
-corrupted) is treated as absent and recomputed. One lock file per run lets concurrent workers
-(Slurm arrays, Ray) share a store.
+process never leaves a half-written file under a final name. A run is complete only when
+``result.json`` parses and every file it lists is present with the recorded checksum
+(:meth:`Run.damage`); otherwise :meth:`Run.is_trained` prints one line naming the run and the file,
+clears the run (derived results too) and the trainer recomputes it. A derived result that fails to
+load is recomputed. One lock file per run lets concurrent workers (Slurm arrays, Ray) share a store.
 """
 
 from __future__ import annotations
@@ -73,6 +77,25 @@ def atomic_torch_save(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest_of(result: Mapping[str, Any]) -> str:
+    """SHA-256 of a result's canonical JSON without its own ``digest`` entry."""
+    body = {k: v for k, v in result.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _sealed(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``result`` with the digest of its own content, so that an altered result.json is caught."""
+    return {**result, "digest": _digest_of(result)}
+
+
 def _read_json(path: Path) -> Any | None:
     """The JSON in ``path``, or None when it is missing or unreadable."""
     try:
@@ -100,17 +123,63 @@ class Run:
         """Whether ``result.json`` exists and parses (the run finished)."""
         return _read_json(self.dir / "result.json") is not None
 
+    def damage(self) -> str | None:
+        """The first file of a finished run that is missing or damaged (``None`` when all are
+        sound): every file listed in ``result.json`` must exist with its recorded SHA-256. Runs
+        finished before checksums were recorded are checked by loading their files (metrics,
+        final weights, the checkpoints their config keeps) and then get their checksums recorded."""
+        result = _read_json(self.dir / "result.json")
+        if not isinstance(result, dict):
+            return "result.json (missing or unreadable)"
+        recorded = result.get("files")
+        if "digest" in result and result["digest"] != _digest_of(result):
+            return "result.json (checksum mismatch: altered)"
+        if recorded is not None:
+            for name, digest in recorded.items():
+                path = self.dir / name
+                if not path.exists():
+                    return f"{name} (missing)"
+                if _sha256(path) != digest:
+                    return f"{name} (checksum mismatch: truncated or altered)"
+            return None
+        problem = self._legacy_damage()
+        if problem is None:
+            atomic_write_json(self.dir / "result.json", _sealed({**result, "files": self._checksums()}))
+        return problem
+
+    def _legacy_damage(self) -> str | None:
+        rows = _read_json(self.dir / "metrics.json")
+        if not isinstance(rows, list) or not rows:
+            return "metrics.json (missing, unreadable or empty)"
+        kept = self.config.get("checkpoint_epochs", self.config.get("checkpoint_steps", []))
+        for name in ["final.pt", *(f"ckpt_{k}.pt" for k in kept)]:
+            try:
+                torch.load(self.dir / name, map_location="cpu", weights_only=True)["model"]
+            except FileNotFoundError:
+                return f"{name} (missing)"
+            except Exception:
+                return f"{name} (unreadable)"
+        return None
+
+    def _checksums(self) -> dict[str, str]:
+        names = ["metrics.json", "final.pt", *(p.name for p in sorted(self.dir.glob("ckpt_*.pt")))]
+        return {name: _sha256(self.dir / name) for name in names if (self.dir / name).exists()}
+
     def is_trained(self) -> bool:
-        """Complete and its final weights load; a corrupt ``final.pt`` un-finishes the run so
-        that the caller retrains it."""
+        """Finished with every file sound. A damaged finished run is cleared (one printed line
+        names the run and the file) so that the caller retrains it."""
         if not self.is_complete():
+            if (self.dir / "result.json").exists() or (self.dir / "final.pt").exists():
+                state = "unreadable" if (self.dir / "result.json").exists() else "missing"
+                print(f"run {self.id}: result.json ({state}); recomputing the run")
+                self.invalidate()
             return False
-        try:
-            self.load_checkpoint(None)
-        except CorruptRunError:
-            self.invalidate()
-            return False
-        return True
+        problem = self.damage()
+        if problem is None:
+            return True
+        print(f"run {self.id}: {problem}; recomputing the run")
+        self.invalidate()
+        return False
 
     def result(self) -> dict:
         """The summary written by :meth:`finish`, with library versions, device and seed."""
@@ -120,8 +189,12 @@ class Run:
         return result
 
     def metrics(self) -> pd.DataFrame:
-        """Metric rows logged so far (all of them once the run is complete)."""
+        """Metric rows logged so far (all of them once the run is complete); a finished run whose
+        metrics are missing or unreadable raises instead of returning fewer rows."""
         rows = _read_json(self.dir / "metrics.json")
+        if not rows and self.is_complete():
+            raise CorruptRunError(f"run {self.id}: metrics.json is missing or unreadable; "
+                                  "train the run again (ddlib.training.train recomputes it)")
         return pd.DataFrame(rows or [])
 
     def finish(self, metrics: list[dict], summary: Mapping[str, Any],
@@ -136,8 +209,8 @@ class Run:
             atomic_torch_save(self.dir / "final.pt", state)
         atomic_write_json(self.dir / "metrics.json", metrics)
         result = {"summary": dict(summary), "environment": environment_info(),
-                  "seed": self.config.get("seed")}
-        atomic_write_json(self.dir / "result.json", result)
+                  "seed": self.config.get("seed"), "files": self._checksums()}
+        atomic_write_json(self.dir / "result.json", _sealed(result))
         with contextlib.suppress(FileNotFoundError):
             (self.dir / "resume.pt").unlink()
 
@@ -182,8 +255,13 @@ class Run:
         return saved["model"]
 
     def invalidate(self) -> None:
-        """Forget the completion marker so that the run is recomputed (used on corrupt files)."""
+        """Clear a damaged run so that it is recomputed from scratch: the completion marker first
+        (an interruption here leaves an incomplete run), then every file derived from its
+        weights; the config, the lock and an in-progress resume point stay."""
         (self.dir / "result.json").unlink(missing_ok=True)
+        for path in self.dir.iterdir():
+            if path.name not in ("config.json", ".lock", "resume.pt") and path.is_file():
+                path.unlink(missing_ok=True)
 
     # --- derived results --------------------------------------------------------------------
     def cached(self, name: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:

@@ -1,0 +1,672 @@
+"""The claim rules of the studies (``ddlib.studies.<study>.claims``) on synthetic inputs with known
+answers: every rule is checked both ways (a case that holds and a minimally changed one that does
+not), and the measured text where it carries the key number. No training, no data loading."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ddlib.analysis import grokking_timing, lc_phases
+from ddlib.core.claims import ClaimsTable
+from ddlib.core.data import RegressionData
+from ddlib.metrics.linear import summarize
+from ddlib.studies.convnet_sharpness import claims as nb02
+from ddlib.studies.decision_regions import claims as nb04
+from ddlib.studies.linear_double_descent import claims as nb01
+from ddlib.studies.local_complexity import claims as nb03
+
+NAN = float("nan")
+
+
+# =============================================================================================
+# Notebook 01: linear double descent
+# =============================================================================================
+NS = (1, 2, 3, 4, 5, 6, 8, 10)
+D = 4
+# c(D // 2) = c(2 D) = 1, so the peak height c(D) / sqrt(c(D/2) c(2D)) is c(D) itself.
+TEST = {1: 1.0, 2: 1.0, 3: 3.0, 4: 10.0, 5: 3.0, 6: 1.5, 8: 1.0, 10: 0.8}
+CUTOFF = {1: 1.0, 2: 1.0, 3: 1.1, 4: 1.4, 5: 1.1, 6: 1.0, 8: 1.0, 10: 0.9}
+SIGMA = {1: 3.0, 2: 2.0, 3: 1.0, 4: 0.01, 5: 0.5, 6: 1.0, 8: 2.0, 10: 3.0}
+# Largest over repeats of the no-residual test MSE (its median is 0 everywhere); N < D is ignored.
+NO_RESIDUAL_MAX = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1e-13, 5: 1e-13, 6: 1e-14, 8: 0.0, 10: 0.0}
+Y = np.array([2.0, -2.0, 2.0, -2.0])  # mean y^2 = 4: "~0" means < 4e-12
+
+
+def regression_data(name: str = "toy", dims: int = D) -> RegressionData:
+    return RegressionData(name, np.zeros((len(Y), dims)), Y)
+
+
+def long_rows(dataset: str, dims: int, quantity: str, curve: dict, setting: float = 0.0,
+              maxima: dict | None = None) -> list[dict]:
+    """Three repeats per N whose median is ``curve[N]`` (and whose max is ``maxima[N]``)."""
+    rows = []
+    for n, value in curve.items():
+        top = value if maxima is None else maxima[n]
+        for repeat, v in enumerate((value, value, top)):
+            rows.append({"dataset": dataset, "N": n, "D": dims, "repeat": repeat,
+                         "quantity": quantity, "setting": float(setting), "value": float(v)})
+    return rows
+
+
+def linear_summary(dataset: str = "toy", dims: int = D, *, test=None, cutoff=None, cutoffs=(0.1,),
+                   sigma=None, no_residual_max=None) -> pd.DataFrame:
+    """A summary as produced by :func:`ddlib.metrics.linear.summarize` (through the function)."""
+    test = dict(TEST if test is None else test)
+    rows = long_rows(dataset, dims, "test_mse", test)
+    for c in cutoffs:
+        rows += long_rows(dataset, dims, "test_mse_cutoff", CUTOFF if cutoff is None else cutoff, c)
+    rows += long_rows(dataset, dims, "test_mse_no_residual", dict.fromkeys(test, 0.0), 0.0,
+                      NO_RESIDUAL_MAX if no_residual_max is None else no_residual_max)
+    rows += long_rows(dataset, dims, "sigma_min", SIGMA if sigma is None else sigma)
+    return summarize(pd.DataFrame(rows))
+
+
+def dataset_claims(summary: pd.DataFrame, data: RegressionData | None = None,
+                   cutoff: float = 0.1) -> list[dict]:
+    claims = ClaimsTable("01")
+    data = regression_data() if data is None else data
+    nb01.add_dataset_claims(claims, data.name, data, summary, cutoff)
+    assert len(claims.rows) == 4
+    return claims.rows
+
+
+def test_linear_reference_summary_satisfies_every_dataset_claim():
+    peak, removed, no_residual, sigma = dataset_claims(linear_summary())
+    assert [r["holds"] for r in (peak, removed, no_residual, sigma)] == [True] * 4
+    assert peak["measured"] == "peak at N = 4 (D = 4)"
+    assert removed["measured"] == "peak height 10 -> 1.4"
+    assert removed["claim"] == "toy: removing singular values < 0.1 removes the peak"
+    assert no_residual["measured"] == "largest over repeats 1e-13 (mean y^2 = 4)"
+    assert sigma["measured"] == "minimum at N = 4"
+
+
+def test_linear_test_mse_peak_must_sit_exactly_at_n_equals_d():
+    shifted = {**TEST, 4: 3.0, 5: 10.0}  # the same peak, one training point later
+    peak = dataset_claims(linear_summary(test=shifted))[0]
+    assert not peak["holds"] and peak["measured"] == "peak at N = 5 (D = 4)"
+
+
+def test_linear_peak_height_is_c_d_over_the_geometric_mean_of_c_half_d_and_c_two_d():
+    # D = 5: D // 2 = 2 and 2 D = 10; c(5) / sqrt(c(2) c(10)) = 3.3 / sqrt(3 * 0.75) = 2.2.
+    test = {1: 2.0, 2: 3.0, 3: 0.1, 4: 3.0, 5: 3.3, 6: 2.0, 8: 1.0, 10: 0.75}
+    cutoff = {**test, 5: 2.1}  # 2.1 / 1.5 = 1.4
+    expected = 3.3 / math.sqrt(3.0 * 0.75)
+    sigma = {**SIGMA, 4: 1.0, 5: 0.01}
+    rows = dataset_claims(linear_summary(dims=5, test=test, cutoff=cutoff, sigma=sigma),
+                          regression_data(dims=5))
+    assert expected == pytest.approx(2.2)
+    assert rows[1]["measured"] == f"peak height {expected:.3g} -> {2.1 / 1.5:.3g}" == \
+        "peak height 2.2 -> 1.4"
+    assert rows[1]["holds"] and rows[0]["holds"] and rows[3]["holds"]
+
+
+@pytest.mark.parametrize(("before", "after", "holds"), [
+    (2.01, 1.4, True),
+    (2.0, 1.4, False),  # height must exceed 2 before the cut-off (strictly)
+    (10.0, 1.49, True),
+    (10.0, 1.5, False),  # and stay below 1.5 after it (strictly)
+    (1.9, 1.0, False),  # no peak to remove
+])
+def test_linear_cutoff_claim_needs_a_peak_above_2_before_and_below_1_5_after(before, after, holds):
+    rows = dataset_claims(linear_summary(test={**TEST, 4: before}, cutoff={**CUTOFF, 4: after}))
+    assert rows[1]["holds"] is holds
+    assert rows[1]["measured"] == f"peak height {before:.3g} -> {after:.3g}"
+
+
+def test_linear_cutoff_claim_reads_the_curve_of_the_given_cutoff():
+    summary = pd.concat([linear_summary(cutoffs=(0.1,)),
+                         linear_summary(cutoffs=(1.0,), cutoff={**CUTOFF, 4: 5.0})
+                         .query("quantity == 'test_mse_cutoff'")], ignore_index=True)
+    assert dataset_claims(summary, cutoff=0.1)[1]["holds"]
+    removed = dataset_claims(summary, cutoff=1.0)[1]
+    assert not removed["holds"] and removed["measured"] == "peak height 10 -> 5"
+
+
+def test_linear_no_residual_claim_uses_the_largest_repeat_for_n_at_least_d():
+    # The largest value 5e-12 > 1e-12 x 4 (the median is 0 everywhere): the claim must not hold.
+    above = dataset_claims(linear_summary(no_residual_max={**NO_RESIDUAL_MAX, 10: 5e-12}))[2]
+    assert not above["holds"] and above["measured"] == "largest over repeats 5e-12 (mean y^2 = 4)"
+    below = dataset_claims(linear_summary(no_residual_max={**NO_RESIDUAL_MAX, 10: 3.9e-12}))[2]
+    assert below["holds"]
+    # N < D (here N = 3, value 1.0) is outside the claim: only N >= D counts.
+    assert dataset_claims(linear_summary(no_residual_max={**NO_RESIDUAL_MAX, 3: 1e6}))[2]["holds"]
+    at_d = dataset_claims(linear_summary(no_residual_max={**NO_RESIDUAL_MAX, 4: 1e-3}))[2]
+    assert not at_d["holds"]
+
+
+def test_linear_sigma_min_must_dip_at_d():
+    moved = dataset_claims(linear_summary(sigma={**SIGMA, 4: 0.5, 5: 0.01}))[3]
+    assert not moved["holds"] and moved["measured"] == "minimum at N = 5"
+
+
+def polynomial_table(medians: dict[int, float]) -> pd.DataFrame:
+    """Three repeats per degree, median ``medians[p]``; one repeat is an outlier (mean != median)."""
+    rows = []
+    for p, value in medians.items():
+        for repeat, v in enumerate((value, value * 0.5, value + 1e6)):
+            rows.append({"degree": p, "repeat": repeat, "train_mse": 0.0, "test_mse": v})
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # order must not matter
+
+
+def polynomial_medians(peak: int = 15, widest: float = 0.5) -> dict[int, float]:
+    medians = {p: 0.1 * p for p in range(1, 21)}
+    medians[peak] = 100.0
+    medians[20] = widest
+    return medians
+
+
+@pytest.mark.parametrize(("peak", "widest", "holds"), [
+    (15, 0.5, True),
+    (14, 0.5, True),  # within one degree of P = N
+    (16, 0.5, True),
+    (17, 0.5, False),
+    (13, 0.5, False),
+    (15, 1.0, False),  # the widest model's median must stay below 1
+    (15, 0.999, True),
+])
+def test_polynomial_claim_needs_a_peak_at_p_equals_15_and_a_widest_median_below_1(peak, widest,
+                                                                                 holds):
+    claims = ClaimsTable("01")
+    nb01.add_polynomial_claim(claims, polynomial_table(polynomial_medians(peak, widest)))
+    (row,) = claims.rows
+    assert row["holds"] is holds
+    assert row["measured"] == f"peak at P = {peak}, median at P = 20: {widest:.3g}"
+
+
+def test_polynomial_claim_uses_the_median_not_the_mean():
+    table = polynomial_table(polynomial_medians())
+    table.loc[(table.degree == 5) & (table.repeat == 2), "test_mse"] = 1e12  # mean peaks at P = 5
+    claims = ClaimsTable("01")
+    nb01.add_polynomial_claim(claims, table)
+    assert claims.rows[0]["holds"]
+
+
+def test_linear_add_claims_covers_every_dataset_in_order_with_its_own_cutoff():
+    sets = {"toy": regression_data("toy"), "other": regression_data("other", 5)}
+    other_test = {1: 2.0, 2: 3.0, 3: 0.1, 4: 3.0, 5: 3.3, 6: 2.0, 8: 1.0, 10: 0.75}
+    summary = pd.concat([
+        linear_summary("toy", cutoffs=(0.1,)),
+        linear_summary("other", 5, test=other_test, cutoff={**other_test, 5: 2.1},
+                       cutoffs=(0.5,), sigma={**SIGMA, 4: 1.0, 5: 0.01}),
+    ], ignore_index=True)
+    claims = ClaimsTable("01")
+    nb01.add_claims(claims, sets, summary, polynomial_table(polynomial_medians()),
+                    {"toy": 0.1, "other": 0.5})
+    assert len(claims.rows) == 9
+    assert [r["claim"].split(":")[0] for r in claims.rows[:8]] == ["toy"] * 4 + ["other"] * 4
+    assert claims.rows[-1]["claim"].startswith("polynomial")
+    assert all(r["holds"] for r in claims.rows)
+    assert claims.rows[4]["measured"] == "peak at N = 5 (D = 5)"
+    assert claims.rows[5]["claim"] == "other: removing singular values < 0.5 removes the peak"
+
+
+# =============================================================================================
+# Notebook 03: local complexity
+# =============================================================================================
+def phases_dict(three_phases: bool = True, peak_step: int = 50, lc_peak: float = 2.0) -> dict:
+    return {"lc_start": 1.0, "lc_first_min": 0.5, "first_min_step": 10, "lc_peak": lc_peak,
+            "peak_step": peak_step, "lc_final_min": 0.25, "final_min_step": 1000,
+            "three_phases": three_phases}
+
+
+def test_phase_claims_follow_three_phases_per_radius():
+    claims = ClaimsTable("03")
+    nb03.add_phase_claims(claims, {"fine": phases_dict(True), "coarse": phases_dict(False)}, 0.05)
+    fine, coarse = claims.rows
+    assert fine["holds"] and not coarse["holds"]
+    assert fine["claim"] == "train LC (fine radius) descends, ascends, then descends again"
+    assert coarse["claim"].startswith("train LC (coarse radius)")
+    assert fine["measured"] == ("1.00 -> 0.50 (step 10) -> 2.00 (step 50) -> 0.25 (step 1000)")
+    assert fine["criterion"] == "each phase changes the smoothed LC by > 0.05 x LC(0)"
+
+
+def test_phase_claims_accept_lc_phases_output():
+    steps = [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    descent_ascent_descent = [4.0, 3.0, 2.0, 2.0, 3.0, 4.0, 4.0, 2.0, 1.0]
+    monotone = [4.0, 3.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.5, 0.5]
+    claims = ClaimsTable("03")
+    nb03.add_phase_claims(claims, {"fine": lc_phases(steps, descent_ascent_descent, 0.1),
+                                   "coarse": lc_phases(steps, monotone, 0.1)}, 0.1)
+    assert [r["holds"] for r in claims.rows] == [True, False]
+
+
+GROK_TIMING = {"saturation_step": 10, "rise_step": 100, "test_gain": 0.5, "lc_at_rise": 1.0,
+               "test_at_saturation": 0.3, "test_final": 0.8, "lc_final": 0.5}
+
+
+def test_grokking_holds_on_the_reference_case():
+    assert nb03.grokking_holds(GROK_TIMING, phases_dict(), last_step=1000) is True
+
+
+@pytest.mark.parametrize(("timing", "phases", "last_step"), [
+    pytest.param({"test_gain": 0.09}, {}, 1000, id="gain below 0.1"),
+    pytest.param({"saturation_step": 34}, {}, 1000, id="rise before 3x saturation (102 > 100)"),
+    pytest.param({}, {}, 100, id="rise at the last logged step"),
+    pytest.param({}, {"peak_step": 150}, 1000, id="rise before the LC peak"),
+    pytest.param({}, {"peak_step": 100}, 1000, id="rise at the LC peak"),
+    pytest.param({"lc_at_rise": 1.8}, {}, 1000, id="LC at the rise = 0.9 x peak"),
+    pytest.param({"lc_at_rise": 1.9}, {}, 1000, id="LC at the rise above 0.9 x peak"),
+    pytest.param({"saturation_step": None, "rise_step": None, "test_gain": 0.0}, {}, 1000,
+                 id="never saturated"),
+])
+def test_grokking_fails_when_any_one_condition_is_violated(timing, phases, last_step):
+    assert nb03.grokking_holds({**GROK_TIMING, **timing}, phases_dict(**phases), last_step) is False
+
+
+@pytest.mark.parametrize(("timing", "peak_step", "last_step"), [
+    ({"test_gain": 0.1}, 50, 1000),  # gain >= 0.1
+    ({"saturation_step": 33}, 50, 1000),  # 99 <= 100
+    ({"rise_step": 30, "saturation_step": 10}, 20, 1000),  # rise = 3 x saturation exactly
+    ({"saturation_step": 0, "rise_step": 51}, 50, 1000),  # saturation 0 counts as step 1
+    ({}, 50, 101),  # the last logged step is after the rise
+    ({"lc_at_rise": 1.79}, 50, 1000),  # just below 0.9 x 2.0
+])
+def test_grokking_boundaries_that_still_hold(timing, peak_step, last_step):
+    phases = phases_dict(peak_step=peak_step)
+    assert nb03.grokking_holds({**GROK_TIMING, **timing}, phases, last_step) is True
+
+
+def grokking_metrics(test: list[float], train: list[float] | None = None) -> pd.DataFrame:
+    steps = [0, 10, 20, 40, 80, 160, 320, 640, 1000]
+    train = [0.5, 0.99, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0] if train is None else train
+    lc = [1.0, 1.5, 2.0, 1.8, 1.5, 1.0, 0.8, 0.6, 0.5]
+    return pd.DataFrame({"step": steps, "train_accuracy": train, "test_accuracy": test,
+                         "lc_train_fine": lc})
+
+
+def test_grokking_claim_on_grokking_timing_of_a_synthetic_log():
+    phases = phases_dict(peak_step=20, lc_peak=2.0)
+    late = grokking_metrics([0.1, 0.2, 0.2, 0.2, 0.25, 0.3, 0.8, 0.9, 0.9])
+    timing = grokking_timing(late, "lc_train_fine")
+    assert timing["saturation_step"] == 10 and timing["rise_step"] == 320
+    claims = ClaimsTable("03")
+    nb03.add_grokking_claim(claims, timing, phases, last_step=1000, init_scale=8.0)
+    (row,) = claims.rows
+    assert row["holds"]
+    assert row["claim"].startswith("grokking (init x8):")
+    assert "train acc >= 0.99 at step 10" in row["measured"]
+    assert "test acc 0.20 -> 0.90, half of the gain at step 320" in row["measured"]
+    assert "LC 2.00 -> 0.80 at the rise" in row["measured"]
+    # Test accuracy rising together with training accuracy is no grokking (rise at step 20 < 30).
+    early = grokking_metrics([0.1, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9])
+    claims = ClaimsTable("03")
+    nb03.add_grokking_claim(claims, grokking_timing(early, "lc_train_fine"), phases, 1000, 8.0)
+    assert not claims.rows[0]["holds"]
+
+
+def test_grokking_claim_without_saturation_is_recorded_as_not_holding():
+    never = grokking_metrics([0.1] * 9, train=[0.5] * 9)
+    timing = grokking_timing(never, "lc_train_fine")
+    claims = ClaimsTable("03")
+    nb03.add_grokking_claim(claims, timing, phases_dict(), last_step=1000, init_scale=1.0)
+    (row,) = claims.rows
+    assert not row["holds"]
+    assert "train acc >= 0.99 at step None" in row["measured"] and "nan" in row["measured"]
+
+
+def per_step_table(**columns: list[float]) -> pd.DataFrame:
+    base = {"near_data_fine": [50.0, 100.0, 80.0, 50.0],
+            "near_boundary_fine": [5.0, 10.0, 11.0, 12.0],
+            "near_data_coarse": [20.0, 40.0, 40.0, 40.0],
+            "near_boundary_coarse": [4.0, 8.0, 6.0, 4.0],
+            "total_fine": [1.0, 2.0, 3.0, 4.0]}
+    return pd.DataFrame({**base, **columns}, index=pd.Index([0, 10, 100, 1000], name="step"))
+
+
+def test_count_ratio_is_the_last_count_over_the_count_at_the_peak():
+    table = per_step_table()
+    assert nb03.count_ratio(table, "near_data_fine", 10) == 0.5
+    assert nb03.count_ratio(table, "near_boundary_fine", 10) == 1.2
+    assert nb03.count_ratio(table, "near_data_fine", 0) == 1.0
+    assert nb03.count_ratio(table, "near_boundary_coarse", 100) == pytest.approx(4 / 6)
+    assert math.isnan(nb03.count_ratio(table, "near_data_fine", 1000))  # the peak is the last step
+    zero = per_step_table(near_data_fine=[50.0, 0.0, 80.0, 50.0])
+    assert math.isnan(nb03.count_ratio(zero, "near_data_fine", 10))  # nothing at the peak
+
+
+RADII = {"fine": 0.01, "coarse": 0.1}
+
+
+def migration_rows(table: pd.DataFrame, peak_step: int = 10) -> list[dict]:
+    claims = ClaimsTable("03")
+    nb03.add_migration_claims(claims, table, peak_step, RADII, num_slices=8)
+    assert len(claims.rows) == 2
+    return claims.rows
+
+
+@pytest.mark.parametrize(("near_data", "holds"), [
+    (50.0, True),  # x0.50
+    (89.0, True),
+    (90.0, False),  # x0.90: "fewer" is strictly below 0.9
+    (95.0, False),
+])
+def test_migration_near_data_needs_a_ratio_below_0_9(near_data, holds):
+    table = per_step_table(near_data_fine=[50.0, 100.0, 80.0, near_data],
+                           near_data_coarse=[1.0, 100.0, 1.0, 200.0])  # coarse must not matter
+    row = migration_rows(table)[0]
+    assert row["holds"] is holds
+    assert f"r = 0.01: near data x{near_data / 100:.2f}" in row["measured"]
+    assert row["measured"].startswith("step 10 (LC peak) -> 1000, exact partitions of 8 slices; ")
+
+
+@pytest.mark.parametrize(("near_boundary", "holds"), [
+    (12.0, True),  # x1.20
+    (9.0, True),  # x0.90 is not "fewer"
+    (8.0, False),  # x0.80
+])
+def test_migration_near_boundary_needs_a_ratio_of_at_least_0_9(near_boundary, holds):
+    table = per_step_table(near_boundary_fine=[5.0, 10.0, 11.0, near_boundary],
+                           near_boundary_coarse=[1.0, 10.0, 1.0, 1.0])  # coarse x0.10 ignored
+    row = migration_rows(table)[1]
+    assert row["holds"] is holds
+    assert row["measured"] == f"near boundary x{near_boundary / 10:.2f} at r = 0.01"
+
+
+def test_migration_measured_text_lists_every_radius():
+    measured = migration_rows(per_step_table())[0]["measured"]
+    assert measured.endswith("r = 0.01: near data x0.50, near boundary x1.20, "
+                             "r = 0.1: near data x1.00, near boundary x0.50")
+
+
+def test_migration_claims_do_not_hold_when_the_ratio_is_undefined():
+    assert [r["holds"] for r in migration_rows(per_step_table(), peak_step=1000)] == [False, False]
+
+
+@pytest.mark.parametrize(("fine", "holds"), [(0.5, True), (0.9, True), (0.49, False),
+                                             (-0.8, False), (NAN, False)])
+def test_correlation_claim_needs_spearman_at_least_0_5_at_the_fine_radius(fine, holds):
+    claims = ClaimsTable("03")
+    nb03.add_correlation_claim(claims, {"fine": fine, "coarse": 0.95 if not holds else -1.0})
+    (row,) = claims.rows
+    assert row["holds"] is holds
+    assert row["measured"].startswith(f"Spearman fine {fine:.2f}, Spearman coarse ")
+
+
+@pytest.mark.parametrize(("plain", "normed", "holds"), [
+    (True, False, True),
+    (True, True, False),
+    (False, False, False),
+    (False, True, False),
+])
+def test_batchnorm_claim_truth_table(plain, normed, holds):
+    claims = ClaimsTable("03")
+    nb03.add_batchnorm_claim(claims, {"second_descent": plain, "three_phases": plain},
+                             {"second_descent": normed, "three_phases": normed})
+    (row,) = claims.rows
+    assert row["holds"] is holds
+    assert row["measured"] == f"second descent without BN: {plain}, with BN: {normed}"
+
+
+# =============================================================================================
+# Notebook 04: decision regions
+# =============================================================================================
+LABELS = ["ResNet18", "VGG", "ViT", "MLP"]
+KINDS = {"ResNet18": "conv", "VGG": "conv", "ViT": "vit", "MLPMixer": "mlp_mixer", "MLP": "mlp",
+         "ConvNet": "conv"}
+WIDTHS = [1, 2, 3, 4, 6, 8, 12, 16]
+PEAKED = [0.5, 0.45, 0.5, 0.6, 0.5, 0.4, 0.35, 0.3]  # peak 0.6 at the threshold 4
+MONOTONE = [0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25]
+DIP = [0.9, 0.85, 0.8, 0.5, 0.7, 0.8, 0.85, 0.9]  # seed-to-seed similarity dips at 4
+
+
+def similarity(diagonal: list[float], pairs: dict[tuple[str, str], float] | None = None,
+               labels: list[str] = LABELS, off: float = 0.5) -> pd.DataFrame:
+    """A symmetric similarity matrix: ``diagonal``, the given pairs, ``off`` elsewhere."""
+    matrix = pd.DataFrame(off, index=labels, columns=labels)
+    for label, value in zip(labels, diagonal):
+        matrix.loc[label, label] = value
+    for (a, b), value in (pairs or {}).items():
+        matrix.loc[a, b] = matrix.loc[b, a] = value
+    return matrix
+
+
+REFERENCE_MATRIX = similarity([0.9, 0.9, 0.8, 0.7], {
+    ("ResNet18", "VGG"): 0.8, ("ResNet18", "ViT"): 0.6, ("VGG", "ViT"): 0.5,
+    ("ResNet18", "MLP"): 0.4, ("VGG", "MLP"): 0.4, ("ViT", "MLP"): 0.3})
+
+
+def width_results(test_error=PEAKED, fragmentation=PEAKED, similarity_curve=DIP,
+                  clean=MONOTONE) -> pd.DataFrame:
+    """A ``width_table``: noise-0 rows use ``clean`` (and a flat similarity), noise-0.2 the curves."""
+    rows = []
+    for w, c in zip(WIDTHS, clean):
+        rows.append({"label_noise": 0.0, "width": w, "train_error": 0.0, "test_error": c,
+                     "fragmentation": c, "similarity": 0.9})
+    for w, t, f, s in zip(WIDTHS, test_error, fragmentation, similarity_curve):
+        rows.append({"label_noise": 0.2, "width": w, "train_error": 0.2 if w < 4 else 0.0,
+                     "test_error": t, "fragmentation": f, "similarity": s})
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # order must not matter
+
+
+def optimizer_results(sam: dict[str, float] | None = None) -> pd.DataFrame:
+    """An ``optimizer_table``: SGD 0.6, Adam 0.9 (irrelevant), SGD+SAM 0.7 unless overridden."""
+    sam = {"VGG": 0.7, "MLPMixer": 0.7, **(sam or {})}
+    rows = []
+    for name in ("Adam", "SGD", "SGD+SAM"):
+        for label in ("VGG", "MLPMixer"):
+            value = {"Adam": 0.9, "SGD": 0.6, "SGD+SAM": sam[label]}[name]
+            rows.append({"architecture": label, "optimizer": name, "similarity": value,
+                         "test_accuracy": 0.9})
+    return pd.DataFrame(rows)
+
+
+def distillation_results(distilled: dict[str, float] | None = None) -> pd.DataFrame:
+    """A ``distillation_table``: vanilla 0.5, distilled 0.6 unless overridden."""
+    distilled = {"VGG": 0.6, "MLPMixer": 0.6, **(distilled or {})}
+    rows = []
+    for label in ("VGG", "MLPMixer"):
+        for kind, value in (("vanilla", 0.5), ("distilled", distilled[label])):
+            rows.append({"student": label, "training": kind, "similarity_to_teacher": value,
+                         "test_accuracy": 0.9})
+    return pd.DataFrame(rows)
+
+
+def nb04_rows(matrix: pd.DataFrame = REFERENCE_MATRIX, *, widths: pd.DataFrame | None = None,
+              thresholds=None, optimizers=None, distillation=None, rho: float = 0.8,
+              rho_entries: int = 10, peak_factor: float = 2.0,
+              peak_margin: float = 0.05) -> list[dict]:
+    claims = ClaimsTable("04")
+    nb04.add_claims(claims, matrix, KINDS,
+                    optimizer_results() if optimizers is None else optimizers,
+                    distillation_results() if distillation is None else distillation,
+                    width_results() if widths is None else widths,
+                    {0.0: 3, 0.2: 4} if thresholds is None else thresholds,
+                    rho, rho_entries, peak_factor, peak_margin)
+    assert len(claims.rows) == 8
+    return claims.rows
+
+
+def test_decision_regions_reference_inputs_satisfy_every_claim():
+    rows = nb04_rows()
+    assert [r["holds"] for r in rows] == [True] * 8
+    same = rows[0]["measured"]
+    assert same == "same 0.825, cross 0.500; diagonal above its row's cross mean for 4 of 4"
+    assert rows[1]["measured"] == "conv-conv 0.800, conv-patch 0.550"
+    assert rows[2]["claim"] == ("with 20% label noise, test error peaks near the interpolation "
+                                "threshold (double descent)")
+    assert rows[2]["measured"] == ("0.600 at width 4 (threshold 4); best smaller width 0.450, "
+                                   "widest 0.300")
+    assert rows[4]["measured"] == ("0.500 at width 4 (threshold 4); best smaller width 0.900, "
+                                   "widest 0.900")
+    assert rows[4]["criterion"].startswith("min over widths in [threshold/2, threshold*2] below")
+    assert "by >= 5%" in rows[2]["criterion"]
+    assert "VGG: SGD 0.600 -> SAM 0.700" in rows[5]["measured"]
+    assert "MLPMixer: labels 0.500 -> distilled 0.600" in rows[6]["measured"]
+    assert rows[7]["measured"] == "Spearman rho 0.80 over 10 entries"
+
+
+def test_same_architecture_claim_needs_three_quarters_of_the_rows():
+    three = nb04_rows(similarity([0.9, 0.9, 0.9, 0.45]))[0]  # 3 of 4 rows: 3 >= 0.75 x 4
+    assert three["holds"]
+    assert three["measured"].endswith("for 3 of 4 (not MLP)")
+    two = nb04_rows(similarity([0.9, 0.9, 0.45, 0.45]))[0]  # mean 0.675 > 0.5, but 2 of 4 rows
+    assert not two["holds"]
+    assert two["measured"] == ("same 0.675, cross 0.500; diagonal above its row's cross mean for "
+                               "2 of 4 (not MLP, ViT)")
+
+
+def test_same_architecture_claim_also_needs_the_mean_diagonal_above_the_mean_cross():
+    low_mean = nb04_rows(similarity([0.6, 0.6, 0.6, 0.0]))[0]  # 3 of 4 rows, mean 0.45 < 0.5
+    assert not low_mean["holds"] and "for 3 of 4 (not MLP)" in low_mean["measured"]
+
+
+def test_convolutional_claim_compares_conv_conv_with_conv_patch_pairs_only():
+    labels = ["ResNet18", "VGG", "ViT", "MLPMixer", "MLP"]
+    conv_mlp = {("ResNet18", "MLP"): 0.9, ("VGG", "MLP"): 0.9}  # MLP is not patch-based
+    pairs = {("ResNet18", "VGG"): 0.625, ("ViT", "MLPMixer"): 0.95, **conv_mlp}
+    matrix = similarity([0.9] * 5, pairs, labels)
+    assert nb04.family_means(matrix, KINDS)["conv_patch"] == 0.5
+    closer = nb04_rows(matrix)[1]
+    assert closer["holds"] and closer["measured"] == "conv-conv 0.625, conv-patch 0.500"
+    # MLPMixer counts as patch-based: conv-MLPMixer 0.75 lifts conv-patch to 0.625 = conv-conv
+    # (values exact in binary, so the tie is exact).
+    tied = similarity([0.9] * 5, {**pairs, ("ResNet18", "MLPMixer"): 0.75,
+                                  ("VGG", "MLPMixer"): 0.75}, labels)
+    row = nb04_rows(tied)[1]
+    assert not row["holds"] and row["measured"] == "conv-conv 0.625, conv-patch 0.625"
+    reverse = similarity([0.9] * 4, {("ResNet18", "VGG"): 0.5, ("ResNet18", "ViT"): 0.7,
+                                     ("VGG", "ViT"): 0.7})
+    assert not nb04_rows(reverse)[1]["holds"]
+
+
+@pytest.mark.parametrize(("column", "index"), [("test_error", 2), ("fragmentation", 3)])
+def test_width_peak_claims_hold_for_a_peak_at_the_threshold_and_not_for_a_monotone_curve(column,
+                                                                                        index):
+    assert nb04_rows(widths=width_results(**{column: PEAKED}))[index]["holds"]
+    row = nb04_rows(widths=width_results(**{column: MONOTONE}))[index]
+    assert not row["holds"]
+
+
+def test_width_claims_read_the_noisiest_rows_and_their_threshold():
+    # Peaked at noise 0, monotone at noise 0.2: the 20% claim must not hold.
+    swapped = width_results(test_error=MONOTONE, fragmentation=MONOTONE, clean=PEAKED)
+    assert [r["holds"] for r in nb04_rows(widths=swapped)[2:4]] == [False, False]
+    # The threshold is that of the noisiest rate: 16 puts the window [8, 32] past the peak.
+    assert not nb04_rows(thresholds={0.0: 4, 0.2: 16})[2]["holds"]
+    none = nb04_rows(thresholds={0.0: 4, 0.2: None})
+    assert not any(r["holds"] for r in none[2:5])
+    assert "(threshold None)" in none[2]["measured"]
+
+
+def test_similarity_claim_looks_for_a_dip_not_a_peak():
+    rows = nb04_rows(widths=width_results(similarity_curve=DIP))
+    assert rows[4]["holds"]
+    bumped = [1.0 - v for v in DIP]  # a similarity *peak* at the threshold is no dip
+    assert not nb04_rows(widths=width_results(similarity_curve=bumped))[4]["holds"]
+    # the same bump counts as a peak for fragmentation (largest=True)
+    assert nb04_rows(widths=width_results(fragmentation=bumped))[3]["holds"]
+
+
+def test_width_claims_use_the_given_peak_margin():
+    ten_percent = [0.9, 0.9, 0.9, 1.0, 0.95, 0.92, 0.9, 0.9]  # peak 1.0, both shoulders 0.9
+    widths = width_results(test_error=ten_percent, fragmentation=ten_percent)
+    assert nb04_rows(widths=widths, peak_margin=0.05)[2]["holds"]
+    strict = nb04_rows(widths=widths, peak_margin=0.5)
+    assert not strict[2]["holds"] and not strict[3]["holds"]
+    assert "by >= 50%" in strict[2]["criterion"]
+
+
+def test_width_claims_use_the_given_peak_factor():
+    late = [0.3, 0.35, 0.4, 0.45, 0.5, 0.9, 0.6, 0.55]  # peak at 8 = 2 x threshold
+    widths = width_results(test_error=late)
+    wide = nb04_rows(widths=widths, peak_factor=2.0)[2]
+    assert wide["holds"] and wide["measured"].startswith("0.900 at width 8 (threshold 4)")
+    narrow = nb04_rows(widths=widths, peak_factor=1.5)[2]  # window [2.67, 6]: peak 0.5 at 6
+    assert not narrow["holds"] and narrow["measured"].startswith("0.500 at width 6 (threshold 4)")
+    assert "[threshold/1.5, threshold*1.5]" in narrow["criterion"]
+
+
+def test_sam_claim_needs_a_gain_for_every_architecture():
+    assert nb04_rows()[5]["holds"]
+    one_exception = nb04_rows(optimizers=optimizer_results({"MLPMixer": 0.6}))[5]  # SAM = SGD
+    assert not one_exception["holds"]
+    assert "MLPMixer: SGD 0.600 -> SAM 0.600" in one_exception["measured"]
+    assert not nb04_rows(optimizers=optimizer_results({"VGG": 0.5}))[5]["holds"]
+
+
+def test_distillation_claim_needs_a_gain_for_every_student():
+    assert nb04_rows()[6]["holds"]
+    one_exception = nb04_rows(distillation=distillation_results({"VGG": 0.4}))[6]
+    assert not one_exception["holds"]
+    assert "VGG: labels 0.500 -> distilled 0.400" in one_exception["measured"]
+    assert not nb04_rows(distillation=distillation_results({"MLPMixer": 0.5}))[6]["holds"]
+
+
+@pytest.mark.parametrize(("rho", "holds"), [(0.5, True), (0.49, False), (1.0, True),
+                                            (-0.9, False), (NAN, False)])
+def test_rank_correlation_claim_needs_rho_at_least_0_5(rho, holds):
+    row = nb04_rows(rho=rho, rho_entries=7)[7]
+    assert row["holds"] is holds
+    assert row["measured"] == f"Spearman rho {rho:.2f} over 7 entries"
+
+
+def test_rank_correlation_aligns_labels_and_skips_unknown_entries():
+    labels = ["ResNet18", "VGG", "ViT", "MLP", "ConvNet"]  # ConvNet: not in the paper
+    reference = nb04.paper_reference_matrix(labels, KINDS)
+    assert reference.loc["ConvNet"].isna().all() and reference["ConvNet"].isna().all()
+    measured = reference.iloc[::-1, ::-1].fillna(0.0)  # other order; ConvNet entries ignored
+    rho, entries = nb04.rank_correlation(measured, reference)
+    assert rho == pytest.approx(1.0) and entries == 10
+    rho, entries = nb04.rank_correlation(1.0 - measured, reference)
+    assert rho == pytest.approx(-1.0) and entries == 10
+    two = nb04.paper_reference_matrix(["VGG", "ConvNet"], KINDS)
+    rho, entries = nb04.rank_correlation(two.fillna(0.5), two)
+    assert math.isnan(rho) and entries == 1
+
+
+# =============================================================================================
+# Notebook 02: convnet sharpness (more cases besides tests/test_convnet_sharpness_study.py)
+# =============================================================================================
+SWEEP_WIDTHS = (1, 2, 3, 4, 6, 8)
+METRIC_NAMES = ("cross_entropy", "jacobian_norm", "hessian_norm")
+
+
+def sweep_final(train, test) -> pd.DataFrame:
+    return pd.DataFrame({"width": SWEEP_WIDTHS, "seed": 0, "train_error": train,
+                         "test_error": test})
+
+
+def sweep_volumes(curves: dict[str, list[float]]) -> pd.DataFrame:
+    """Volumes 0 and 1 with one curve per subset (the same for every metric)."""
+    return pd.DataFrame([
+        {"volume": v, "subset": s, "width": w, "seed": 0, **dict.fromkeys(METRIC_NAMES, c)}
+        for v in (0, 1) for s, curve in curves.items() for w, c in zip(SWEEP_WIDTHS, curve)])
+
+
+BUMP = [0.1, 0.2, 0.3, 1.0, 0.3, 0.2]  # peak at width 4
+SMALL_BUMP = [0.1, 0.2, 0.3, 0.5, 0.3, 0.2]
+FLAT = [0.5] * 6
+
+
+def sharpness_rows(curves: dict[str, list[float]], test=(0.3, 0.2, 0.25, 0.3, 0.2, 0.1),
+                   margin: float = 0.05) -> list[dict]:
+    claims = ClaimsTable("02")
+    threshold = nb02.add_claims(claims, sweep_final([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], list(test)),
+                                sweep_volumes(curves), 0.005, 2.0, margin)
+    assert threshold == 4
+    return claims.rows
+
+
+def test_sharpness_noisy_peak_claim_needs_a_larger_noisy_prominence():
+    rows = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
+    assert len(rows) == 8 and all(r["holds"] for r in rows)
+    assert rows[5]["measured"] == "prominence noisy 0.8 (peak at w = 4), clean 0.3 (peak at w = 4)"
+    swapped = sharpness_rows({"all": BUMP, "clean": BUMP, "noisy": SMALL_BUMP})
+    assert not any(r["holds"] for r in swapped[5:])
+    # a noisy curve without a peak does not hold, even against a flat clean curve
+    flat = sharpness_rows({"all": BUMP, "clean": FLAT, "noisy": FLAT})
+    assert not any(r["holds"] for r in flat[5:])
+
+
+def test_sharpness_peak_claims_use_the_given_margin():
+    rows = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
+    assert rows[1]["holds"]  # test error 0.3 at 4 over 0.2 before (33%) and 0.1 widest
+    assert not sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP},
+                              margin=0.5)[1]["holds"]
+    monotone = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP},
+                              test=(0.6, 0.5, 0.4, 0.3, 0.2, 0.1))
+    assert not monotone[1]["holds"] and monotone[2]["holds"]
