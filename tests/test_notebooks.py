@@ -86,3 +86,14 @@ def test_notebook_never_assigns_a_parameter_name(notebook):
             }.get(type(node), lambda n: [])(node)
             assigned |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
     assert not assigned & names
+    # and a second run in the same kernel does not take the notebook's own variables for
+    # misspelled parameters: only papermill's injected cell counts
+    from ddlib.studies import resolve
+
+    sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    namespace = {"In": ["", *sources], "profile": "smoke", **dict.fromkeys(assigned - names, 0)}
+    namespace["device"] = "auto"
+    resolve(notebook.stem[:2], "smoke", namespace=namespace)
+    namespace["In"].append("# Parameters\nwidht = 4\n")
+    with pytest.raises(ValueError, match="unknown parameter 'widht'"):
+        resolve(notebook.stem[:2], "smoke", namespace=namespace)

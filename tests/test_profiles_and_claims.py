@@ -15,8 +15,10 @@ from ddlib.studies import (
 
 
 def test_resolve_profile_and_overrides():
-    params = resolve("01", "smoke", namespace={"repeats": 3, "unrelated": 1})
+    params = resolve("01", "smoke", namespace={"repeats": 3, "In": [], "unrelated": 1})
     assert params.repeats == 3 and params["max_train_size"] == 39
+    with pytest.raises(ValueError, match="unknown parameter 'unrelated'"):
+        resolve("01", "smoke", namespace={"repeats": 3, "unrelated": 1})  # no kernel history
     assert resolve("01", "laptop", repeats=7).repeats == 7
     assert "meaning [unit]" in params.table().columns
 
@@ -26,7 +28,7 @@ def test_unknown_profile_and_parameter_are_errors_listing_allowed_values():
         resolve("01", "huge")
     with pytest.raises(ValueError, match="unknown parameter"):
         resolve("01", "smoke", width_max=3)
-    with pytest.raises(ValueError, match="must be a int"):
+    with pytest.raises(ValueError, match="an integer in"):
         resolve("01", "smoke", repeats="many")
     with pytest.raises(ValueError, match="known notebooks"):
         validate_names("99", [])

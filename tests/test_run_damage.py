@@ -122,3 +122,11 @@ def test_a_sweep_table_never_loses_a_damaged_run(tmp_path, capsys):
     assert f"run {runs[1].id}: metrics.json (missing)" in capsys.readouterr().out
     table = pd.concat([run.metrics() for run in again])
     assert len(table) == 3 * len(CONFIG["eval_epochs"])
+
+
+def test_temporary_files_of_a_killed_writer_are_removed_before_training(tmp_path):
+    store = RunStore(tmp_path)
+    run = store.run(CONFIG)
+    (run.dir / ".final.pt.abc123.tmp").write_bytes(b"half written")
+    train(CONFIG, store, "cpu", False)
+    assert not list(run.dir.glob("*.tmp")) and run.damage() is None

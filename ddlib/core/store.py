@@ -254,6 +254,12 @@ class Run:
             raise CorruptRunError(f"run {self.id}: {path.name} is unreadable ({error})") from error
         return saved["model"]
 
+    def clear_temporaries(self) -> None:
+        """Remove temporary files a killed writer left behind (call under :meth:`lock`, before
+        training an unfinished run: no other process writes into it then)."""
+        for path in self.dir.glob(".*.tmp"):
+            path.unlink(missing_ok=True)
+
     def invalidate(self) -> None:
         """Clear a damaged run so that it is recomputed from scratch: the completion marker first
         (an interruption here leaves an incomplete run), then every file derived from its

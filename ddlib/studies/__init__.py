@@ -11,12 +11,13 @@ Studies may import every other layer; no other layer imports a study.
 
 from __future__ import annotations
 
+import ast
 import importlib
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
-from ddlib.core.params import Params, coerce
+from ddlib.core.params import Params, closest_name
 
 PROFILE_NAMES = ("smoke", "laptop", "paper")
 NOTEBOOKS = {  # notebook number -> study folder (named like the notebook)
@@ -43,39 +44,77 @@ def parameter_names(notebook: str) -> list[str]:
     return list(profile_module(notebook).PROFILES["smoke"])
 
 
+ALWAYS_ALLOWED = ("profile", "device")
+NOTEBOOK_NAMES = ("In", "Out", "exit", "quit", "get_ipython")  # IPython's own globals
+
+
 def validate_names(notebook: str, names: Iterable[str]) -> None:
-    """Raise if any name is not a parameter of ``notebook`` (``profile`` and ``device`` are always allowed)."""
-    known = set(parameter_names(notebook)) | {"profile", "device"}
+    """Raise if any name is not a parameter of ``notebook`` (``profile`` and ``device`` are
+    always allowed), naming the closest known parameter."""
+    known = [*parameter_names(notebook), *ALWAYS_ALLOWED]
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(
-            f"unknown parameter(s) {unknown} for notebook {notebook_key(notebook)}; "
-            f"allowed: {sorted(known)}"
+            f"unknown parameter {unknown[0]!r}{closest_name(unknown[0], known)} for notebook "
+            f"{notebook_key(notebook)}; allowed: {sorted(known)}"
         )
+
+
+PAPERMILL_HEADER = "# Parameters"  # first line of the cell papermill injects for -p / -y
+
+
+def _assigned(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [target.id for node in tree.body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)]
+
+
+def injected_names(namespace: Mapping[str, Any]) -> list[str]:
+    """The names a notebook was given from outside, to be checked against the parameters.
+
+    In a kernel, IPython's history ``In`` holds the source of every executed cell, and the cell
+    papermill injects starts with ``# Parameters``: its assignments are exactly the names given
+    by ``papermill -p`` (so a misspelled ``widht`` is caught, and the notebook's own variables of
+    an earlier run in the same kernel are not). A plain mapping without that history (a test, a
+    script) is taken as given: each of its non-private plain values counts as injected.
+    """
+    history = namespace.get("In")
+    if isinstance(history, list):
+        return [name for source in history
+                if isinstance(source, str) and source.lstrip().startswith(PAPERMILL_HEADER)
+                for name in _assigned(source)]
+    plain = (bool, int, float, str, list, tuple, dict, type(None))
+    return [name for name, value in namespace.items()
+            if not name.startswith("_") and name not in NOTEBOOK_NAMES and isinstance(value, plain)]
 
 
 def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = None,
             **overrides: Any) -> Params:
     """The parameters of ``notebook`` under ``profile``, with overrides from ``namespace`` and kwargs.
 
-    ``namespace`` is the notebook's ``globals()``: any global named like a parameter overrides it,
-    which is how ``papermill -p width_max 32`` reaches the notebook.
+    ``namespace`` is the notebook's ``globals()``: a global named like a parameter overrides it
+    (which is how ``papermill -p widths "[1, 2]"`` reaches the notebook), and an injected name
+    that is no parameter is an error naming the closest one (see :func:`injected_names`). Every
+    value is then checked by its rule (``RULES`` of the study's params module) and the study's
+    cross-field ``validate``, all before any data is loaded.
     """
     if profile not in PROFILE_NAMES:
         raise ValueError(f"profile={profile!r} is unknown; allowed profiles: {list(PROFILE_NAMES)}")
     module = profile_module(notebook)
     defaults = module.PROFILES[profile]
-    validate_names(notebook, overrides)
     chosen = dict(defaults)
     if namespace is not None:
+        validate_names(notebook, injected_names(namespace))
         chosen.update({k: namespace[k] for k in defaults if k in namespace})
-    chosen.update(overrides)
-    params = Params({k: coerce(k, v, defaults[k]) for k, v in chosen.items()})
-    params.descriptions = getattr(module, "DESCRIPTIONS", {})
+    validate_names(notebook, overrides)
+    chosen.update({k: v for k, v in overrides.items() if k in defaults})
+    params = Params({name: module.RULES[name].check(name, value) for name, value in chosen.items()})
+    params.descriptions = module.DESCRIPTIONS
     params.profile = profile
-    validate = getattr(module, "validate", None)
-    if validate is not None:
-        validate(params)
+    module.validate(params)
     return params
 
 

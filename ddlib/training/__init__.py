@@ -49,6 +49,7 @@ def train(config: Mapping[str, Any], store: RunStore | None = None,
     with run.lock():
         if run.is_trained():
             return run
+        run.clear_temporaries()
         devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
         with torch.random.fork_rng(devices=devices):
             if config.get("kind", "classifier") == "lc_training":

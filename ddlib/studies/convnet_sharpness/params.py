@@ -8,10 +8,18 @@ the notebook's search section); ``smoke`` only checks that the pipeline runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from ddlib.core.checks import check_cost
+from ddlib.core.params import Choice, Flag, Integer, ListOf, Maybe, Real, Rule
 from ddlib.metrics.svd_paths import validate_paths
-from ddlib.studies.convnet_sharpness.experiment import EXPERIMENTS, sharpness_settings
+from ddlib.models.convnet import INPUT_SIZE
+from ddlib.studies.convnet_sharpness.experiment import (
+    EXPERIMENTS,
+    KNOWN_SHAPES,
+    sharpness_settings,
+)
 
 _COMMON: dict[str, Any] = {
     "test_size": None,
@@ -149,46 +157,216 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 DIVISORS = ("fixed", "step")
+IMAGE_FOLDER = "imagefolder:"  # "imagefolder:<path>": ddlib.core.data._image_folder
 
 
-def validate(params: dict[str, Any]) -> None:
-    """Reject parameters the sweep cannot use, naming them and the allowed values."""
-    for name in ("widths", "seeds", "resnet_widths"):
-        values = params[name]
-        if not values or any(
-            not isinstance(v, int) or v < (0 if name == "seeds" else 1) for v in values
-        ):
-            raise ValueError(
-                f"{name}={values!r} is not allowed; use a non-empty list of "
-                f"{'non-negative' if name == 'seeds' else 'positive'} integers"
-            )
-    for name in (
-        "epochs",
-        "resnet_epochs",
-        "checkpoints",
-        "sharpness_points",
-        "num_paths",
-        "num_jitters",
-        "heatmap_points",
-        "batch_size",
-        "sharpness_batch",
-    ):
-        if not isinstance(params[name], int) or params[name] < 1:
-            raise ValueError(f"{name}={params[name]!r} is not allowed; use a positive integer")
-    if not 0.0 <= params["label_noise"] <= 1.0:
-        raise ValueError(f"label_noise={params['label_noise']!r} is not allowed; use [0, 1]")
-    if params["optimizer"] not in ("sgd", "adam"):
-        raise ValueError(f"optimizer={params['optimizer']!r} is not allowed; use 'sgd' or 'adam'")
-    if params["hessian_divisor"] not in DIVISORS:
+class _Dataset(Choice):
+    """One of the known datasets, or ``"imagefolder:<path>"``."""
+
+    def check(self, name: str, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(IMAGE_FOLDER) and value != IMAGE_FOLDER:
+            return value
+        return super().check(name, value)
+
+    def describe(self) -> str:
+        return f"{super().describe()} or '{IMAGE_FOLDER}<path>'"
+
+
+# The known datasets without loading them: training and test images (test None: one pool, split
+# by the loader into train_size images and the rest, of which at least one tests), image side.
+DATASET_SIZES: dict[str, tuple[int, int | None]] = {
+    "mnist5k": (5_000, None),
+    "digits": (1_797, None),
+    "mnist": (60_000, 10_000),
+    "cifar10": (50_000, 10_000),
+    "cifar10-jpeg": (50_000, 10_000),
+    "cifar100": (50_000, 10_000),
+}
+IMAGE_SIDES = {"mnist5k": 28, "digits": 8, "mnist": 28, "cifar10": 32, "cifar10-jpeg": 32,
+               "cifar100": 32}
+IMAGE_FOLDER_SIZES = (50_000, 10_000)  # assumed for an image folder's cost estimate only
+
+MAX_WIDTH = 10**6  # far beyond any memory: wide models are refused by the cost check instead
+MAX_EPOCHS = 100_000
+MAX_LR = 10.0
+MAX_POINTS = 10**6
+MAX_BATCH = 100_000  # more than every training split (60,000 MNIST images): full batch
+NUM_SINGULAR = INPUT_SIZE  # singular values per channel of the ConvNet's 32x32 inputs
+
+_WIDTHS = ListOf(Integer(1, MAX_WIDTH), max_length=1024, distinct=True)
+
+RULES: dict[str, Rule] = {
+    "dataset": _Dataset(tuple(DATASET_SIZES)),
+    "train_size": Maybe(Integer(1)),  # at most the dataset's training images: validate
+    "test_size": Maybe(Integer(1)),  # at most the dataset's test images: validate
+    "pad_to": Maybe(Choice((INPUT_SIZE,))),  # the ConvNet takes 32x32 inputs only
+    "allow_download": Flag(),
+    "label_noise": Real(0.0, 1.0),
+    "widths": _WIDTHS,
+    "seeds": ListOf(Integer(0, 10**9), max_length=1000, distinct=True),
+    "epochs": Integer(1, MAX_EPOCHS),
+    "optimizer": Choice(("sgd", "adam")),
+    "lr": Real(0.0, MAX_LR, low_open=True),
+    "momentum": Real(0.0, 1.0, high_open=True),
+    "warmup_epochs": Integer(0, MAX_EPOCHS),  # at most epochs: validate
+    "warmup_start_lr": Real(0.0, MAX_LR),
+    "batch_size": Integer(1, MAX_BATCH),
+    "checkpoints": Integer(1, 1000),
+    "sharpness_points": Integer(1, MAX_POINTS),  # at most the training images: validate
+    "num_paths": Integer(1, NUM_SINGULAR),  # windows fit the singular values: validate
+    "strengths": ListOf(Integer(1, NUM_SINGULAR), max_length=NUM_SINGULAR, distinct=True),
+    "num_jitters": Integer(1, 1000),
+    "jitter_strength": Real(0.0, 1.0, low_open=True, high_open=True),  # 0: no tangent step
+    "hessian_delta": Real(0.0, None, low_open=True),
+    "hessian_divisor": Choice(DIVISORS),
+    "clamp_anchors": Flag(),
+    "sharpness_batch": Integer(1, MAX_BATCH),
+    "heatmap_points": Integer(1, MAX_POINTS),  # at most the training images: validate
+    "interpolation_tolerance": Real(0.0, 1.0, high_open=True),
+    "peak_factor": Real(1.0, None),
+    # every curve is >= 0: a peak can exceed its shoulders by at most all of itself
+    "peak_margin": Real(0.0, 1.0, high_open=True),
+    "extra_experiments": ListOf(Choice(EXPERIMENTS[1:]), min_length=0, distinct=True),
+    "resnet_widths": _WIDTHS,
+    "resnet_lr": Real(0.0, MAX_LR, low_open=True),
+    "resnet_epochs": Integer(1, MAX_EPOCHS),
+}
+
+
+def split_sizes(params: Mapping[str, Any]) -> tuple[int, int] | None:
+    """Training and test images of the main data, after checking ``train_size`` and ``test_size``
+    against the dataset; None for an image folder (its sizes are known once it is loaded)."""
+    dataset, train_size, test_size = params["dataset"], params["train_size"], params["test_size"]
+    if dataset not in DATASET_SIZES:
+        return None
+    total, test_split = DATASET_SIZES[dataset]
+    most = total - 1 if test_split is None else total  # one pool keeps one image to test
+    if train_size is not None and train_size > most:
+        pool = " in one pool with the test images" if test_split is None else ""
         raise ValueError(
-            f"hessian_divisor={params['hessian_divisor']!r} is not allowed; use one of {DIVISORS}"
+            f"train_size={train_size!r} is not allowed for dataset {dataset!r} ({total:,} images"
+            f"{pool}); use None or an integer in [1, {most}]"
         )
-    unknown = [e for e in params["extra_experiments"] if e not in EXPERIMENTS[1:]]
-    if unknown:
+    n_train = most if train_size is None else train_size
+    left = total - n_train if test_split is None else test_split
+    if test_size is not None and test_size > left:
         raise ValueError(
-            f"extra_experiments {unknown} are not allowed; use some of {list(EXPERIMENTS[1:])}"
+            f"test_size={test_size!r} is not allowed for dataset {dataset!r} with {n_train:,} "
+            f"training images ({left:,} left to test); use None or an integer in [1, {left}]"
         )
-    sharpness_settings(params)  # strengths, paths, jitters, delta
-    validate_paths(params["strengths"], params["num_paths"], num_singular=32)  # 32x32 inputs
-    if params["pad_to"] is None and params["dataset"].startswith("mnist"):
-        raise ValueError("pad_to=None is not allowed for MNIST: the ConvNet needs 32x32, use 32")
+    return n_train, left if test_size is None else test_size
+
+
+# ----------------------------------------------------------------------------------------------
+# Cost model, rough, for 32x32 inputs of C channels, width w and k classes (a MAC is a
+# multiply-add, 2 FLOP):
+#   ConvNet: 55,296 w^2 + 9,216 C w + 8 w k MACs per image (3x3 convolutions C->w and w->2w at
+#     32x32, 2w->4w at 16x16, 4w->8w at 8x8); 378 w^2 + (9 C + 15 + 8 k) w + k parameters;
+#     10,120 w saved activations per image (every layer output); widest output 2,048 w.
+#   PreActResNet18: 135,168 w^2 + 9,216 C w + 8 w k MACs (0.56 GMAC at w = 64, the standard
+#     ResNet18); about 2,724 w^2 parameters (11.2 M at w = 64); 29,056 w saved activations;
+#     widest output 1,024 w.
+# FLOP per run (each width and seed): training 6 MACs (forward 2, backward 4) per image and epoch;
+# evaluations 2 MACs per training and test image at each of about checkpoints + 1 grid epochs;
+# sharpness 6 MACs per input, (M + 1)(1 + P K) inputs per point; the heatmap 6 MACs per point
+# and grid epoch.
+# Memory: the float32 train and test images of every data spec (load_data caches up to 4),
+# plus, for the largest model, 6 copies of its parameters (weights, gradients, 2 Adam moments,
+# evaluation and checkpoint copies) and the largest of: the saved activations of a training,
+# sharpness or heatmap (256) batch; a no-grad evaluation batch of 1,024 images (3 widest outputs
+# each); one sharpness chunk (4 float32 copies of max(sharpness_batch, (M + 1)(1 + P K)) images)
+# with the jitter factors of all points (12 bytes per factor).
+# ----------------------------------------------------------------------------------------------
+_FLOAT = 4
+_PIXELS = INPUT_SIZE * INPUT_SIZE
+# name: (MACs per w^2, parameters per w^2, saved activations per w, widest output per w)
+_ARCHITECTURES = {
+    "convnet": (55_296, 378, 10_120, 2 * _PIXELS),
+    "preact_resnet18": (135_168, 2_724, 29_056, _PIXELS),
+}
+
+
+def _runs(params: Mapping[str, Any], sizes: tuple[int, int] | None) -> list[tuple]:
+    """``(data spec name, n_train, n_test, channels, classes, model, widths, epochs)`` of every
+    experiment the notebook runs (see ``experiment.data_spec`` and ``sweep_configs``)."""
+    n_train, n_test = sizes or (params["train_size"] or IMAGE_FOLDER_SIZES[0],
+                                params["test_size"] or IMAGE_FOLDER_SIZES[1])
+    channels, classes = KNOWN_SHAPES.get(params["dataset"], (3, 10))  # image folders are RGB
+    main = (n_train, n_test, channels, classes)
+    cifar100 = (*DATASET_SIZES["cifar100"], *KNOWN_SHAPES["cifar100"])
+    convnet = ("convnet", params["widths"], params["epochs"])
+    runs = {
+        "main": ("main", *main, *convnet),
+        "random_labels": ("random_labels", *main, *convnet),
+        "cifar100": ("cifar100", *cifar100, *convnet),
+        "asymmetric": ("asymmetric", *cifar100, *convnet),
+        "resnet18": ("main", *main, "preact_resnet18", params["resnet_widths"],
+                     params["resnet_epochs"]),
+    }
+    return [runs[name] for name in ("main", *params["extra_experiments"])]
+
+
+def estimated_cost(params: Mapping[str, Any], sizes: tuple[int, int] | None) -> tuple[float, float]:
+    """Memory [bytes] and compute [FLOP] of the whole notebook (see the cost model above)."""
+    per_point = (params["num_jitters"] + 1) * (1 + params["num_paths"] * len(params["strengths"]))
+    batch = max(params["batch_size"], params["sharpness_batch"], 256)
+    chunk = max(params["sharpness_batch"], per_point)
+    seeds = len(params["seeds"])
+    flop, data, largest = 0.0, {}, 0.0
+    for spec, n_train, n_test, channels, classes, model, widths, epochs in _runs(params, sizes):
+        image = channels * _PIXELS * _FLOAT
+        data[spec] = (n_train + n_test) * image
+        grid = min(params["checkpoints"], epochs) + 1
+        points = min(params["sharpness_points"], n_train)
+        heatmap = min(params["heatmap_points"], n_train)
+        per_w2, weights_per_w2, saved, widest = _ARCHITECTURES[model]
+        for w in widths:
+            macs = per_w2 * w**2 + 9 * _PIXELS * channels * w + 8 * w * classes
+            weights = weights_per_w2 * w**2 + (9 * channels + 15 + 8 * classes) * w + classes
+            flop += seeds * macs * (6 * epochs * n_train + 2 * grid * (n_train + n_test)
+                                    + 6 * points * per_point + 6 * heatmap * grid)
+            work = max(batch * saved * w * _FLOAT, 1024 * 3 * widest * w * _FLOAT,
+                       4 * chunk * image + 12 * points * per_point)
+            largest = max(largest, 6 * weights * _FLOAT + work)
+    return sum(data.values()) + largest, flop
+
+
+def validate(params: Mapping[str, Any]) -> None:
+    """Cross-field rules and the cost check (every single value was checked by its rule)."""
+    sizes = split_sizes(params)
+    dataset, pad_to = params["dataset"], params["pad_to"]
+    side = IMAGE_SIDES.get(dataset)
+    if side is not None and (pad_to or side) != INPUT_SIZE:
+        raise ValueError(
+            f"pad_to={pad_to!r} is not allowed for dataset {dataset!r} ({side}x{side} images): "
+            f"the ConvNet needs {INPUT_SIZE}x{INPUT_SIZE} inputs; use {INPUT_SIZE}"
+        )
+    if params["warmup_epochs"] > params["epochs"]:
+        raise ValueError(
+            f"warmup_epochs={params['warmup_epochs']!r} is not allowed with epochs="
+            f"{params['epochs']}; use an integer in [0, {params['epochs']}]"
+        )
+    if sizes is not None:
+        for name in ("sharpness_points", "heatmap_points"):
+            if params[name] > sizes[0]:
+                raise ValueError(
+                    f"{name}={params[name]!r} is not allowed with {sizes[0]:,} training images "
+                    f"of {dataset!r} (train_size={params['train_size']!r}); use an integer in "
+                    f"[1, {sizes[0]}]"
+                )
+    # strengths increase and every erasure window fits the 32 singular values of a 32x32 channel
+    validate_paths(params["strengths"], params["num_paths"], num_singular=NUM_SINGULAR)
+    sharpness_settings(params)  # the settings the sweep measures with can be built
+    memory, flop = estimated_cost(params, sizes)
+    resnet = "resnet18" in params["extra_experiments"]
+    check_cost(
+        f"notebook 02 (widths up to {max(params['widths'])}"
+        + (f", resnet_widths up to {max(params['resnet_widths'])}" if resnet else "")
+        + f", {len(params['seeds'])} seeds, epochs={params['epochs']}"
+        + (f", resnet_epochs={params['resnet_epochs']}" if resnet else "")
+        + f", batch_size={params['batch_size']}, sharpness_batch={params['sharpness_batch']}, "
+        f"{sizes[0] if sizes else 'the'} training images of {dataset!r}, extra_experiments="
+        f"{params['extra_experiments']})",
+        memory_bytes=memory,
+        flop=flop,
+    )

