@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -256,9 +257,13 @@ class Run:
 
     def clear_temporaries(self) -> None:
         """Remove temporary files a killed writer left behind (call under :meth:`lock`, before
-        training an unfinished run: no other process writes into it then)."""
+        training an unfinished run). Only ``config.json`` is written without the lock (by every
+        process that opens the run), so its temporaries are removed only once a minute old."""
+        now = time.time()
         for path in self.dir.glob(".*.tmp"):
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                if not path.name.startswith(".config.json.") or now - path.stat().st_mtime > 60:
+                    path.unlink()
 
     def invalidate(self) -> None:
         """Clear a damaged run so that it is recomputed from scratch: the completion marker first
