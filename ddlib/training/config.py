@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ddlib.core.checks import check_positive_int
-from ddlib.core.data import CLASSIFICATION_DATASETS
+from ddlib.core.data import CLASSIFICATION_DATASETS, DATASET_SHAPES, IMAGE_FOLDER_PREFIX
 from ddlib.models import REGISTRY as MODEL_REGISTRY
 
 KINDS = ("classifier", "lc_training")
@@ -86,7 +86,7 @@ def _check_common(config: Mapping[str, Any], required: tuple[str, ...]) -> None:
     check_positive_int("batch_size", config["batch_size"])
     _allowed("model name", config["model"].get("name"), sorted(MODEL_REGISTRY))
     dataset = str(config["data"].get("name", ""))
-    if dataset not in CLASSIFICATION_DATASETS and not dataset.startswith("imagefolder:"):
+    if dataset not in DATASET_SHAPES and not dataset.startswith(IMAGE_FOLDER_PREFIX):
         raise ValueError(f"data name={dataset!r} is unknown; allowed: {list(CLASSIFICATION_DATASETS)}")
     lr = config["optimizer"].get("lr", 0)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or math.isinf(lr):

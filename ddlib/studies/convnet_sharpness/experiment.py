@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from ddlib.analysis import interpolation_threshold, log_spaced_integers
-from ddlib.core.data import ClassificationData, load_data
+from ddlib.core.data import DATASET_SHAPES, ClassificationData, load_data
 from ddlib.core.progress import progress
 from ddlib.core.store import Run, config_hash
 from ddlib.metrics.sharpness import (
@@ -33,14 +33,6 @@ from ddlib.training import load_model, predict_logits, train_sweep
 # Variants of the main experiment (Gamba et al. Fig. 4, 6, 7), as changes to the main configs.
 EXPERIMENTS = ("main", "cifar100", "resnet18", "asymmetric", "random_labels")
 SUBSETS = ("all", "clean", "noisy")
-KNOWN_SHAPES = {
-    "mnist5k": (1, 10),
-    "mnist": (1, 10),
-    "digits": (1, 10),
-    "cifar10": (3, 10),
-    "cifar10-jpeg": (3, 10),
-    "cifar100": (3, 100),
-}
 
 
 def data_spec(params: Mapping[str, Any], experiment: str = "main") -> dict[str, Any]:
@@ -76,8 +68,9 @@ def data_spec(params: Mapping[str, Any], experiment: str = "main") -> dict[str, 
 
 def input_channels_and_classes(spec: Mapping[str, Any]) -> tuple[int, int]:
     """Image channels and classes of a data spec (known datasets without loading them)."""
-    if spec["name"] in KNOWN_SHAPES:
-        return KNOWN_SHAPES[spec["name"]]
+    shape = DATASET_SHAPES.get(spec["name"])
+    if shape is not None:
+        return shape.channels, shape.classes
     data = load_data(spec)
     return data.in_channels, data.num_classes
 

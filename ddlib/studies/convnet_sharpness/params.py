@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ddlib.core.checks import check_cost
+from ddlib.core.data import DATASET_SHAPES, IMAGE_FOLDER_PREFIX, is_image_folder
 from ddlib.core.params import Choice, Flag, Integer, ListOf, Maybe, Real, Rule
 from ddlib.metrics.svd_paths import validate_paths
 from ddlib.models.convnet import INPUT_SIZE
 from ddlib.studies.convnet_sharpness.experiment import (
     EXPERIMENTS,
-    KNOWN_SHAPES,
     sharpness_settings,
 )
 
@@ -157,33 +157,21 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 DIVISORS = ("fixed", "step")
-IMAGE_FOLDER = "imagefolder:"  # "imagefolder:<path>": ddlib.core.data._image_folder
 
 
 class _Dataset(Choice):
-    """One of the known datasets, or ``"imagefolder:<path>"``."""
+    """One of the known datasets (:data:`ddlib.core.data.DATASET_SHAPES`), or
+    ``"imagefolder:<path>"``."""
 
     def check(self, name: str, value: Any) -> Any:
-        if isinstance(value, str) and value.startswith(IMAGE_FOLDER) and value != IMAGE_FOLDER:
+        if isinstance(value, str) and is_image_folder(value):
             return value
         return super().check(name, value)
 
     def describe(self) -> str:
-        return f"{super().describe()} or '{IMAGE_FOLDER}<path>'"
+        return f"{super().describe()} or '{IMAGE_FOLDER_PREFIX}<path>'"
 
 
-# The known datasets without loading them: training and test images (test None: one pool, split
-# by the loader into train_size images and the rest, of which at least one tests), image side.
-DATASET_SIZES: dict[str, tuple[int, int | None]] = {
-    "mnist5k": (5_000, None),
-    "digits": (1_797, None),
-    "mnist": (60_000, 10_000),
-    "cifar10": (50_000, 10_000),
-    "cifar10-jpeg": (50_000, 10_000),
-    "cifar100": (50_000, 10_000),
-}
-IMAGE_SIDES = {"mnist5k": 28, "digits": 8, "mnist": 28, "cifar10": 32, "cifar10-jpeg": 32,
-               "cifar100": 32}
 IMAGE_FOLDER_SIZES = (50_000, 10_000)  # assumed for an image folder's cost estimate only
 
 MAX_WIDTH = 10**6  # far beyond any memory: wide models are refused by the cost check instead
@@ -196,7 +184,7 @@ NUM_SINGULAR = INPUT_SIZE  # singular values per channel of the ConvNet's 32x32 
 _WIDTHS = ListOf(Integer(1, MAX_WIDTH), max_length=1024, distinct=True)
 
 RULES: dict[str, Rule] = {
-    "dataset": _Dataset(tuple(DATASET_SIZES)),
+    "dataset": _Dataset(tuple(DATASET_SHAPES)),
     "train_size": Maybe(Integer(1)),  # at most the dataset's training images: validate
     "test_size": Maybe(Integer(1)),  # at most the dataset's test images: validate
     "pad_to": Maybe(Choice((INPUT_SIZE,))),  # the ConvNet takes 32x32 inputs only
@@ -235,11 +223,13 @@ RULES: dict[str, Rule] = {
 
 def split_sizes(params: Mapping[str, Any]) -> tuple[int, int] | None:
     """Training and test images of the main data, after checking ``train_size`` and ``test_size``
-    against the dataset; None for an image folder (its sizes are known once it is loaded)."""
+    against the dataset; None for an image folder (its sizes are known once it is loaded). A
+    dataset of one pool (test None) is split by the loader into train_size images and the rest,
+    of which at least one tests."""
     dataset, train_size, test_size = params["dataset"], params["train_size"], params["test_size"]
-    if dataset not in DATASET_SIZES:
+    if dataset not in DATASET_SHAPES:
         return None
-    total, test_split = DATASET_SIZES[dataset]
+    total, test_split = DATASET_SHAPES[dataset].train, DATASET_SHAPES[dataset].test
     most = total - 1 if test_split is None else total  # one pool keeps one image to test
     if train_size is not None and train_size > most:
         pool = " in one pool with the test images" if test_split is None else ""
@@ -291,9 +281,11 @@ def _runs(params: Mapping[str, Any], sizes: tuple[int, int] | None) -> list[tupl
     experiment the notebook runs (see ``experiment.data_spec`` and ``sweep_configs``)."""
     n_train, n_test = sizes or (params["train_size"] or IMAGE_FOLDER_SIZES[0],
                                 params["test_size"] or IMAGE_FOLDER_SIZES[1])
-    channels, classes = KNOWN_SHAPES.get(params["dataset"], (3, 10))  # image folders are RGB
+    known = DATASET_SHAPES.get(params["dataset"])
+    channels, classes = (known.channels, known.classes) if known else (3, 10)  # folders are RGB
     main = (n_train, n_test, channels, classes)
-    cifar100 = (*DATASET_SIZES["cifar100"], *KNOWN_SHAPES["cifar100"])
+    shape = DATASET_SHAPES["cifar100"]
+    cifar100 = (shape.train, shape.test, shape.channels, shape.classes)
     convnet = ("convnet", params["widths"], params["epochs"])
     runs = {
         "main": ("main", *main, *convnet),
@@ -335,7 +327,7 @@ def validate(params: Mapping[str, Any]) -> None:
     """Cross-field rules and the cost check (every single value was checked by its rule)."""
     sizes = split_sizes(params)
     dataset, pad_to = params["dataset"], params["pad_to"]
-    side = IMAGE_SIDES.get(dataset)
+    side = DATASET_SHAPES[dataset].side if dataset in DATASET_SHAPES else None
     if side is not None and (pad_to or side) != INPUT_SIZE:
         raise ValueError(
             f"pad_to={pad_to!r} is not allowed for dataset {dataset!r} ({side}x{side} images): "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ddlib.core.checks import check_cost
+from ddlib.core.data import DATASET_SHAPES, IMAGE_FOLDER_PREFIX, is_image_folder
 from ddlib.core.params import Choice, Flag, Integer, ListOf, MapOf, Maybe, Real, Record, Rule, Text
 from ddlib.models import REGISTRY as MODEL_REGISTRY
 from ddlib.models.mlp import ACTIVATIONS
@@ -266,17 +267,6 @@ MAX_RESOLUTION = 100_000  # grid points per plane axis
 MAX_FIGURE_PLANES = 100  # columns of the region figures (times the seeds)
 MAX_CHUNK_SIZE = 1_048_576  # grid points per prediction batch
 
-# (channels, image side, training images, test images, classes) of each dataset as loaded,
-# before padding; single-pool datasets (test images None) are split by train_size / test_size.
-DATASETS: dict[str, tuple[int, int, int, int | None, int]] = {
-    "mnist5k": (1, 28, 5000, None, 10),
-    "digits": (1, 8, 1797, None, 10),
-    "mnist": (1, 28, 60_000, 10_000, 10),
-    "cifar10": (3, 32, 50_000, 10_000, 10),
-    "cifar100": (3, 32, 50_000, 10_000, 100),
-    "cifar10-jpeg": (3, 32, 50_000, 10_000, 10),
-}
-IMAGE_FOLDER = "imagefolder:"  # "imagefolder:<path>": sizes unknown until loaded
 CONVNET_SIDE = 32  # ddlib.models.convnet.ConvNet takes 32 x 32 images only
 TRIPLET_CLASSES = 3  # a triplet holds images of 3 distinct classes: the test set needs >= 3 images
 SEED = Integer(0, MAX_SEED)
@@ -286,39 +276,26 @@ LABELS = tuple(dict.fromkeys(label for size in SIZES for label in zoo_specs(size
 
 @dataclass(frozen=True)
 class _DatasetName(Rule):
-    """A dataset of :data:`DATASETS` or ``"imagefolder:<path>"``."""
+    """A dataset of :data:`ddlib.core.data.DATASET_SHAPES` (single-pool datasets, test None, are
+    split by train_size / test_size) or ``"imagefolder:<path>"`` (sizes unknown until loaded)."""
 
     def check(self, name: str, value: Any) -> str:
-        if not isinstance(value, str) or not (
-            value in DATASETS or (value.startswith(IMAGE_FOLDER) and len(value) > len(IMAGE_FOLDER))
-        ):
+        if not isinstance(value, str) or not (value in DATASET_SHAPES or is_image_folder(value)):
             self.fail(name, value)
         return value
 
     def describe(self) -> str:
-        return "one of " + ", ".join(repr(d) for d in DATASETS) + f" or '{IMAGE_FOLDER}<path>'"
-
-
-@dataclass(frozen=True)
-class _NoneOr(Maybe):
-    """:class:`Maybe` of a scalar rule whose message also says that None is allowed."""
-
-    def check(self, name: str, value: Any) -> Any:
-        if value is None:
-            return None
-        try:
-            return self.rule.check(name, value)
-        except ValueError:
-            self.fail(name, value)
+        return ("one of " + ", ".join(repr(d) for d in DATASET_SHAPES)
+                + f" or '{IMAGE_FOLDER_PREFIX}<path>'")
 
 
 _DATA = Record(
     {
         "name": _DatasetName(),
-        "train_size": _NoneOr(Integer(1, MAX_IMAGES)),
-        "test_size": _NoneOr(Integer(1, MAX_IMAGES)),
+        "train_size": Maybe(Integer(1, MAX_IMAGES)),
+        "test_size": Maybe(Integer(1, MAX_IMAGES)),
         "split_seed": SEED,
-        "pad_to": _NoneOr(Integer(1, MAX_IMAGE_SIDE)),
+        "pad_to": Maybe(Integer(1, MAX_IMAGE_SIDE)),
         "allow_download": Flag(),
         "normalize": Flag(),
     },
@@ -419,7 +396,7 @@ RULES: dict[str, Rule] = {
     "teacher": Choice(LABELS),
     "students": _LABELS,
     "width_model": _WidthModel(),
-    "width_train_size": _NoneOr(Integer(1, MAX_IMAGES)),
+    "width_train_size": Maybe(Integer(1, MAX_IMAGES)),
     "widths": ListOf(Integer(1, MAX_WIDTH), max_length=1000, distinct=True),
     # symmetric noise moves round(n * rate) labels (rate in [0, 1]); experiment.width_configs
     # turns each rate into a float, so the rule may too (repeats compare as floats)
@@ -564,9 +541,9 @@ def _split_sizes(data: Mapping[str, Any], train_size: int | None,
     """(training, test) images that ``load_classification`` takes for ``data`` with ``train_size``
     (named ``name`` in messages), or None for an image folder (unknown until loaded). Raises when
     the dataset does not hold them, or leaves fewer than 3 test images (a triplet's classes)."""
-    if data["name"] not in DATASETS:
+    if data["name"] not in DATASET_SHAPES:
         return None
-    _, _, pool, test_pool, _ = DATASETS[data["name"]]
+    pool, test_pool = DATASET_SHAPES[data["name"]].train, DATASET_SHAPES[data["name"]].test
     test_size = data.get("test_size")
     most = pool - 1 if test_pool is None else test_pool  # a single pool keeps a training image
     if test_size is not None and not TRIPLET_CLASSES <= test_size <= most:
@@ -590,9 +567,10 @@ def _split_sizes(data: Mapping[str, Any], train_size: int | None,
 
 def _image_shape(data: Mapping[str, Any]) -> tuple[int, int, int] | None:
     """(channels, side, classes) of the images as loaded, or None for an image folder."""
-    if data["name"] not in DATASETS:
+    if data["name"] not in DATASET_SHAPES:
         return None
-    channels, side, _, _, classes = DATASETS[data["name"]]
+    shape = DATASET_SHAPES[data["name"]]
+    channels, side, classes = shape.channels, shape.side, shape.classes
     pad_to = data.get("pad_to")
     if pad_to is not None and pad_to < side:
         raise ValueError(f"data.pad_to={pad_to} is not allowed; use None or an integer in "

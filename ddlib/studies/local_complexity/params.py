@@ -19,6 +19,7 @@ from typing import Any
 
 from ddlib.analysis import log_spaced_steps
 from ddlib.core.checks import check_cost
+from ddlib.core.data import DATASET_SHAPES, DatasetShape
 from ddlib.core.params import Choice, Flag, Integer, ListOf, Real, Record, Rule
 from ddlib.metrics.local_complexity import DEFAULT_VERTICES_PER_BATCH
 from ddlib.training.config import EXAMPLE_CONFIGS
@@ -172,9 +173,21 @@ DESCRIPTIONS = {
 # --------------------------------------------------------------------------------------------
 # Rules of single values
 # --------------------------------------------------------------------------------------------
-MNIST_POOLS = {"mnist5k": (5000, None), "mnist": (60_000, 10_000)}  # (train or only pool, test)
-CIFAR_SIZES = {"cifar10": (50_000, 10_000), "cifar10-jpeg": (50_000, 10_000)}  # (train, test)
-IMAGE_SIDE, CIFAR_PIXELS = 28, 3 * 32 * 32  # the MLP's 784 inputs; a CIFAR image's values
+NUM_CLASSES = 10  # of MNIST and CIFAR-10 (the models of experiment.py have 10 outputs)
+IMAGE_SIDE = 28  # the MLP's 784 inputs: 28 x 28 grey images
+CIFAR_CHANNELS, CIFAR_SIDE = 3, 32  # the CNN / ResNet18 take 32 x 32 RGB images
+CIFAR_PIXELS = CIFAR_CHANNELS * CIFAR_SIDE**2  # a CIFAR image's values
+
+
+def _datasets_of_shape(channels: int, side: int) -> dict[str, DatasetShape]:
+    """The known datasets (``ddlib.core.data.DATASET_SHAPES``) of this image shape, 10 classes."""
+    return {name: shape for name, shape in DATASET_SHAPES.items()
+            if (shape.channels, shape.side, shape.classes) == (channels, side, NUM_CLASSES)}
+
+
+MNIST_POOLS = _datasets_of_shape(1, IMAGE_SIDE)  # mnist5k (one pool: test None), mnist
+CIFAR_SIZES = _datasets_of_shape(CIFAR_CHANNELS, CIFAR_SIDE)  # cifar10, cifar10-jpeg
+_MOST_MNIST_TRAIN = max(shape.train for shape in MNIST_POOLS.values())
 PIXEL_DIAMETER = math.sqrt(IMAGE_SIDE**2)  # 28: diameter of the pixel cube [0, 1]^784
 MAX_STEPS = 10**7  # optimiser steps of one run (the paper's longest run has 1e5)
 MAX_DEPTH = 100  # hidden layers of an MLP
@@ -182,7 +195,6 @@ MAX_WIDTH = 100_000  # neurons per hidden layer of an MLP
 MAX_IMAGE_WIDTH = 4096  # base width of the CNN / ResNet18 (the paper's: 32 and 64)
 MAX_PER_DECADE = 100  # log-spaced evaluations or checkpoints per decade of steps
 MAX_SWEEP = 20  # settings of one sweep list
-NUM_CLASSES = 10  # of MNIST and CIFAR-10 (the models of experiment.py have 10 outputs)
 MAX_SLICES = 10  # anchor_triples: slice s takes classes 3s..3s+2 mod 10, repeating after 10
 PHASE_POINTS = 4  # analysis.lc_phases needs at least 4 logged steps
 
@@ -195,8 +207,8 @@ RULES: dict[str, Rule] = {
     # the MLP has 784 inputs (28 x 28 grey images): MNIST or its 5,000-image subset
     "dataset": Choice(tuple(MNIST_POOLS)),
     # at least three images: every 2-D slice passes through three of different classes
-    "train_size": Integer(3, max(n for n, _ in MNIST_POOLS.values())),
-    "test_size": Integer(1, max(t or n for n, t in MNIST_POOLS.values())),
+    "train_size": Integer(3, _MOST_MNIST_TRAIN),
+    "test_size": Integer(1, max(shape.test or shape.train for shape in MNIST_POOLS.values())),
     "width": _WIDTH,
     "depth": _DEPTH,
     # the notebook always computes exact partitions (ddlib.metrics.partition2d): (leaky) ReLU only
@@ -210,12 +222,11 @@ RULES: dict[str, Rule] = {
     # orthonormal directions of R^784 (local_complexity.orthonormal_frame)
     "num_directions": Integer(1, IMAGE_SIDE**2),
     # per role; a run with fewer training (test) images uses all of them
-    "lc_points": Integer(1, max(n for n, _ in MNIST_POOLS.values())),
+    "lc_points": Integer(1, _MOST_MNIST_TRAIN),
     # sweeps are dicts keyed by the swept value: a repeated value would be lost
     "depths": ListOf(_DEPTH, max_length=MAX_SWEEP, distinct=True),
     "widths": ListOf(_WIDTH, max_length=MAX_SWEEP, distinct=True),
-    "train_sizes": ListOf(Integer(1, max(n for n, _ in MNIST_POOLS.values())),
-                          max_length=MAX_SWEEP, distinct=True),
+    "train_sizes": ListOf(Integer(1, _MOST_MNIST_TRAIN), max_length=MAX_SWEEP, distinct=True),
     # the 'random' runs must differ from the true-label runs (rate 0)
     "random_label_rate": Real(0.0, 1.0, low_open=True),
     "grokking_init_scale": Real(0.0, 1000.0, low_open=True),
@@ -228,7 +239,7 @@ RULES: dict[str, Rule] = {
     "run_cifar": Flag(),
     # the CNN / ResNet of experiment.cifar_configs take 3 x 32 x 32 images of 10 classes
     "cifar_dataset": Choice(tuple(CIFAR_SIZES)),
-    "cifar_train_size": Integer(1, max(n for n, _ in CIFAR_SIZES.values())),
+    "cifar_train_size": Integer(1, max(shape.train for shape in CIFAR_SIZES.values())),
     "cifar_steps": _STEPS,
     "cnn_width": Integer(1, MAX_IMAGE_WIDTH),
     # AdamW (lr 1e-3) multiplies weights by 1 - lr * wd per step: wd <= 10 keeps that near 1
@@ -266,7 +277,8 @@ def _mlp_memory(params: Mapping[str, Any], width: int, depth: int, train_size: i
     pre-activations of V = 8,192 LC vertices and their signs) and the data: the uint8 pool and
     the float32 split plus its copy in the model's dtype, 784 (pool + (4 + b) (n + t))."""
     b = BYTES[params["dtype"]]
-    pool = sum(size or 0 for size in MNIST_POOLS[params["dataset"]])
+    shape = MNIST_POOLS[params["dataset"]]
+    pool = shape.train + (shape.test or 0)
     split = train_size + params["test_size"]
     return (4.0 * mlp_parameters(width, depth) * b
             + b * width * (2.0 * BATCH * depth + 2.0 * DEFAULT_VERTICES_PER_BATCH)
@@ -312,7 +324,8 @@ def _image_costs(params: Mapping[str, Any]) -> tuple[float, float]:
     value). FLOP: 6 B per step and image (forward and backward) and, at each logged step, the
     forward pass of the n + 10,000 train and test images and of the 2 D vertices of each LC point.
     """
-    train, test = CIFAR_SIZES[params["cifar_dataset"]]
+    cifar = CIFAR_SIZES[params["cifar_dataset"]]
+    train, test = cifar.train, cifar.test
     n, k, steps = params["cifar_train_size"], params["lc_points"], params["cifar_steps"]
     logged = len(_log_steps(steps, params["log_per_decade"]))
     points = min(k, n) + min(k, test) + k
@@ -359,7 +372,7 @@ def _check_phase_grid(name: str, steps: int, per_decade: int,
 def _check_split(name: str, sizes: Sequence[int], params: Mapping[str, Any]) -> None:
     """Training images and test images must fit in the dataset (``core.data.load_classification``)."""
     dataset, test_size = params["dataset"], params["test_size"]
-    pool, test_pool = MNIST_POOLS[dataset]
+    pool, test_pool = MNIST_POOLS[dataset].train, MNIST_POOLS[dataset].test
     if test_pool is None:  # one pool, split into train and test
         low = RULES["train_size"].low
         if test_size > pool - low:
