@@ -164,7 +164,7 @@ class Maybe(Rule):
         try:
             return self.rule.check(name, value)
         except ValueError:
-            if not str(value) or isinstance(value, (dict, list, tuple)):
+            if isinstance(self.rule, (Record, ListOf, MapOf)):
                 raise  # a nested error already names the offending entry
             self.fail(name, value)
 
