@@ -102,8 +102,11 @@ def test_claims_rows_are_the_same_with_and_without_a_threshold():
         0.005,
         2.0,
         0.05,
+        dataset="mnist5k",
+        seeds=1,
     )
-    add_claims(without, final_table([0.3] * 6, [0.3] * 6), volumes, 0.005, 2.0, 0.05)
+    add_claims(without, final_table([0.3] * 6, [0.3] * 6), volumes, 0.005, 2.0, 0.05,
+               dataset="mnist5k", seeds=1)
     assert len(with_threshold.rows) == len(without.rows) == 8
     assert [r["holds"] for r in with_threshold.rows[:5]] == [True] * 5
     assert not any(r["holds"] for r in without.rows[:5])

@@ -54,11 +54,13 @@ def test_every_profile_of_a_notebook_has_the_same_documented_keys(notebook):
 def test_claims_table_and_report(tmp_path, monkeypatch):
     monkeypatch.setenv("DDLIB_FIGURES", str(tmp_path))
     table = ClaimsTable("99_test")
-    assert table.add("x peaks", "at 3", "argmax == 3", 3 == 3) is True
-    table.add("y falls", "1 -> 2", "decreases", 2 < 1)
+    assert table.add("x peaks", "at 3", "argmax == 3", 3 == 3, dataset="toy", seeds=1) is True
+    table.add("y falls", "1 -> 2", "decreases", 2 < 1, dataset="toy", seeds=3,
+              confidence="mean ± std over 3 seeds: 1 ± 0.1")
     table.save()
     frame = pd.read_csv(tmp_path / "99_test" / "claims.csv")
-    assert list(frame.columns) == ["notebook", "claim", "measured", "criterion", "holds"]
+    assert list(frame.columns) == ["notebook", "claim", "dataset", "seeds", "measured",
+                                   "confidence", "criterion", "holds"]
     assert frame["holds"].tolist() == [True, False]
     report = gather(
         [tmp_path / "99_test" / "claims.csv"], tmp_path / "all.csv", tmp_path / "all.md", "smoke"

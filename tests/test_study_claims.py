@@ -20,6 +20,7 @@ from ddlib.studies.linear_double_descent import claims as nb01
 from ddlib.studies.local_complexity import claims as nb03
 
 NAN = float("nan")
+ONE_RUN = {"dataset": "mnist5k", "seeds": 1}  # notebook 03's rules read one run
 
 
 # =============================================================================================
@@ -69,7 +70,7 @@ def dataset_claims(summary: pd.DataFrame, data: RegressionData | None = None,
                    cutoff: float = 0.1) -> list[dict]:
     claims = ClaimsTable("01")
     data = regression_data() if data is None else data
-    nb01.add_dataset_claims(claims, data.name, data, summary, cutoff)
+    nb01.add_dataset_claims(claims, data.name, data, summary, cutoff, seeds=3)
     assert len(claims.rows) == 4
     return claims.rows
 
@@ -195,7 +196,7 @@ def test_linear_add_claims_covers_every_dataset_in_order_with_its_own_cutoff():
     ], ignore_index=True)
     claims = ClaimsTable("01")
     nb01.add_claims(claims, sets, summary, polynomial_table(polynomial_medians()),
-                    {"toy": 0.1, "other": 0.5})
+                    {"toy": 0.1, "other": 0.5}, seeds=3)
     assert len(claims.rows) == 9
     assert [r["claim"].split(":")[0] for r in claims.rows[:8]] == ["toy"] * 4 + ["other"] * 4
     assert claims.rows[-1]["claim"].startswith("polynomial")
@@ -215,7 +216,8 @@ def phases_dict(three_phases: bool = True, peak_step: int = 50, lc_peak: float =
 
 def test_phase_claims_follow_three_phases_per_radius():
     claims = ClaimsTable("03")
-    nb03.add_phase_claims(claims, {"fine": phases_dict(True), "coarse": phases_dict(False)}, 0.05)
+    nb03.add_phase_claims(claims, {"fine": phases_dict(True), "coarse": phases_dict(False)}, 0.05,
+                          **ONE_RUN)
     fine, coarse = claims.rows
     assert fine["holds"] and not coarse["holds"]
     assert fine["claim"] == "train LC (fine radius) descends, ascends, then descends again"
@@ -230,7 +232,7 @@ def test_phase_claims_accept_lc_phases_output():
     monotone = [4.0, 3.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.5, 0.5]
     claims = ClaimsTable("03")
     nb03.add_phase_claims(claims, {"fine": lc_phases(steps, descent_ascent_descent, 0.1),
-                                   "coarse": lc_phases(steps, monotone, 0.1)}, 0.1)
+                                   "coarse": lc_phases(steps, monotone, 0.1)}, 0.1, **ONE_RUN)
     assert [r["holds"] for r in claims.rows] == [True, False]
 
 
@@ -284,7 +286,7 @@ def test_grokking_claim_on_grokking_timing_of_a_synthetic_log():
     timing = grokking_timing(late, "lc_train_fine")
     assert timing["saturation_step"] == 10 and timing["rise_step"] == 320
     claims = ClaimsTable("03")
-    nb03.add_grokking_claim(claims, timing, phases, last_step=1000, init_scale=8.0)
+    nb03.add_grokking_claim(claims, timing, phases, last_step=1000, init_scale=8.0, **ONE_RUN)
     (row,) = claims.rows
     assert row["holds"]
     assert row["claim"].startswith("grokking (init x8):")
@@ -294,7 +296,8 @@ def test_grokking_claim_on_grokking_timing_of_a_synthetic_log():
     # Test accuracy rising together with training accuracy is no grokking (rise at step 20 < 30).
     early = grokking_metrics([0.1, 0.5, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9])
     claims = ClaimsTable("03")
-    nb03.add_grokking_claim(claims, grokking_timing(early, "lc_train_fine"), phases, 1000, 8.0)
+    nb03.add_grokking_claim(claims, grokking_timing(early, "lc_train_fine"), phases, 1000, 8.0,
+                            **ONE_RUN)
     assert not claims.rows[0]["holds"]
 
 
@@ -302,7 +305,8 @@ def test_grokking_claim_without_saturation_is_recorded_as_not_holding():
     never = grokking_metrics([0.1] * 9, train=[0.5] * 9)
     timing = grokking_timing(never, "lc_train_fine")
     claims = ClaimsTable("03")
-    nb03.add_grokking_claim(claims, timing, phases_dict(), last_step=1000, init_scale=1.0)
+    nb03.add_grokking_claim(claims, timing, phases_dict(), last_step=1000, init_scale=1.0,
+                            **ONE_RUN)
     (row,) = claims.rows
     assert not row["holds"]
     assert "train acc >= 0.99 at step None" in row["measured"] and "nan" in row["measured"]
@@ -333,7 +337,7 @@ RADII = {"fine": 0.01, "coarse": 0.1}
 
 def migration_rows(table: pd.DataFrame, peak_step: int = 10) -> list[dict]:
     claims = ClaimsTable("03")
-    nb03.add_migration_claims(claims, table, peak_step, RADII, num_slices=8)
+    nb03.add_migration_claims(claims, table, peak_step, RADII, num_slices=8, **ONE_RUN)
     assert len(claims.rows) == 2
     return claims.rows
 
@@ -380,7 +384,8 @@ def test_migration_claims_do_not_hold_when_the_ratio_is_undefined():
                                              (-0.8, False), (NAN, False)])
 def test_correlation_claim_needs_spearman_at_least_0_5_at_the_fine_radius(fine, holds):
     claims = ClaimsTable("03")
-    nb03.add_correlation_claim(claims, {"fine": fine, "coarse": 0.95 if not holds else -1.0})
+    nb03.add_correlation_claim(claims, {"fine": fine, "coarse": 0.95 if not holds else -1.0},
+                               **ONE_RUN)
     (row,) = claims.rows
     assert row["holds"] is holds
     assert row["measured"].startswith(f"Spearman fine {fine:.2f}, Spearman coarse ")
@@ -395,7 +400,8 @@ def test_correlation_claim_needs_spearman_at_least_0_5_at_the_fine_radius(fine, 
 def test_batchnorm_claim_truth_table(plain, normed, holds):
     claims = ClaimsTable("03")
     nb03.add_batchnorm_claim(claims, {"second_descent": plain, "three_phases": plain},
-                             {"second_descent": normed, "three_phases": normed})
+                             {"second_descent": normed, "three_phases": normed},
+                             dataset="cifar10", seeds=1)
     (row,) = claims.rows
     assert row["holds"] is holds
     assert row["measured"] == f"second descent without BN: {plain}, with BN: {normed}"
@@ -475,7 +481,8 @@ def nb04_rows(matrix: pd.DataFrame = REFERENCE_MATRIX, *, widths: pd.DataFrame |
                     distillation_results() if distillation is None else distillation,
                     width_results() if widths is None else widths,
                     {0.0: 3, 0.2: 4} if thresholds is None else thresholds,
-                    rho, rho_entries, peak_factor, peak_margin)
+                    rho, rho_entries, peak_factor, peak_margin, dataset="mnist5k", seeds=2,
+                    width_seeds=2)
     assert len(claims.rows) == 8
     return claims.rows
 
@@ -646,7 +653,8 @@ def sharpness_rows(curves: dict[str, list[float]], test=(0.3, 0.2, 0.25, 0.3, 0.
                    margin: float = 0.05) -> list[dict]:
     claims = ClaimsTable("02")
     threshold = nb02.add_claims(claims, sweep_final([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], list(test)),
-                                sweep_volumes(curves), 0.005, 2.0, margin)
+                                sweep_volumes(curves), 0.005, 2.0, margin, dataset="mnist5k",
+                                seeds=1)
     assert threshold == 4
     return claims.rows
 
@@ -670,3 +678,148 @@ def test_sharpness_peak_claims_use_the_given_margin():
     monotone = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP},
                               test=(0.6, 0.5, 0.4, 0.3, 0.2, 0.1))
     assert not monotone[1]["holds"] and monotone[2]["holds"]
+
+
+# =============================================================================================
+# The claims table's dataset, seeds and confidence columns
+# =============================================================================================
+NEW_COLUMNS = ["notebook", "claim", "dataset", "seeds", "measured", "confidence", "criterion",
+               "holds"]
+
+
+def test_claims_csv_and_md_carry_dataset_seeds_and_confidence(tmp_path, monkeypatch):
+    from ddlib.core.claims import NO_BAND, gather
+
+    monkeypatch.setenv("DDLIB_FIGURES", str(tmp_path))
+    table = ClaimsTable("98_columns")
+    table.add("a peak", "at 4", "argmax == 4", True, dataset="mnist5k", seeds=3,
+              confidence="mean ± std over 3 seeds: w = 4: 0.3 ± 0.01")
+    table.add("a ratio", "x0.5", "< 0.9", False, dataset="cifar10", seeds=1, confidence=NO_BAND)
+    table.add("a bound", "1e-20", "< 1e-12", True, dataset="diabetes", seeds=50)
+    table.save()
+    frame = pd.read_csv(tmp_path / "98_columns" / "claims.csv", keep_default_na=False)
+    assert list(frame.columns) == NEW_COLUMNS
+    assert frame["dataset"].tolist() == ["mnist5k", "cifar10", "diabetes"]
+    assert frame["seeds"].tolist() == [3, 1, 50]
+    assert frame["confidence"].tolist() == ["mean ± std over 3 seeds: w = 4: 0.3 ± 0.01",
+                                            "1 seed, no band", ""]
+    markdown = (tmp_path / "98_columns" / "claims.md").read_text()
+    assert "| claim | dataset | seeds | measured | confidence | criterion | holds |" in markdown
+    assert "| a ratio | cifar10 | 1 | x0.5 | 1 seed, no band | < 0.9 | **no** |" in markdown
+    assert "| a bound | diabetes | 50 | 1e-20 |  | < 1e-12 | yes |" in markdown
+    html = table._repr_html_()
+    assert all(f"<th>{c}</th>" in html for c in NEW_COLUMNS[1:])
+    report = gather([tmp_path / "98_columns" / "claims.csv"], tmp_path / "all.csv",
+                    tmp_path / "all.md", "smoke")
+    assert list(report.columns) == NEW_COLUMNS and report["holds"].tolist() == [True, False, True]
+    gathered = (tmp_path / "all.md").read_text()
+    assert "2 of 3 claims hold" in gathered
+    assert "| a bound | diabetes | 50 | 1e-20 |  | < 1e-12 | yes |" in gathered  # no "nan"
+    assert list(pd.read_csv(tmp_path / "all.csv").columns) == NEW_COLUMNS
+
+
+def test_gather_reads_an_old_claims_csv_without_the_new_columns(tmp_path):
+    from ddlib.core.claims import gather
+
+    old = tmp_path / "old.csv"
+    pd.DataFrame([{"notebook": "01", "claim": "c", "measured": "m", "criterion": "k",
+                   "holds": True}]).to_csv(old, index=False)
+    report = gather([old], tmp_path / "all.csv", tmp_path / "all.md", "smoke")
+    assert list(report.columns) == NEW_COLUMNS and report["dataset"].tolist() == [""]
+    assert "| c |  |  | m |  | k | yes |" in (tmp_path / "all.md").read_text()
+
+
+@pytest.mark.parametrize("kwargs", [
+    pytest.param({"seeds": 1}, id="no dataset"),
+    pytest.param({"dataset": "toy"}, id="no seeds"),
+])
+def test_add_requires_dataset_and_seeds(kwargs):
+    with pytest.raises(TypeError, match="dataset|seeds"):
+        ClaimsTable("99").add("c", "m", "k", True, **kwargs)
+    with pytest.raises(TypeError):
+        ClaimsTable("99").add("c", "m", "k", True)
+
+
+@pytest.mark.parametrize(("dataset", "seeds", "message"), [
+    ("", 1, "dataset=''"),
+    ("  ", 1, "dataset="),
+    (None, 1, "dataset=None"),
+    ("toy", 0, "seeds=0"),
+    ("toy", 1.0, "seeds=1.0"),
+    ("toy", True, "seeds=True"),
+])
+def test_add_refuses_an_empty_dataset_or_a_bad_seed_count(dataset, seeds, message):
+    table = ClaimsTable("99")
+    with pytest.raises(ValueError, match=message):
+        table.add("c", "m", "k", True, dataset=dataset, seeds=seeds)
+    assert table.rows == []
+
+
+def test_every_study_row_names_its_dataset_and_seeds():
+    rows = dataset_claims(linear_summary())
+    assert {r["dataset"] for r in rows} == {"toy"} and {r["seeds"] for r in rows} == {3}
+    peak, removed, no_residual, sigma = rows
+    assert peak["confidence"].startswith("quartiles over 3 split seeds: N = 2: [")
+    assert removed["confidence"] == ("quartiles over 3 split seeds: N = D before [10, 10]; "
+                                     "after [1.4, 1.4]")
+    assert no_residual["confidence"] == ""  # an upper bound, not a difference
+    claims = ClaimsTable("01")
+    nb01.add_polynomial_claim(claims, polynomial_table(polynomial_medians()))
+    (poly,) = claims.rows
+    assert poly["seeds"] == 3 and poly["dataset"].startswith("polynomial")
+    assert poly["confidence"].startswith("quartiles over 3 seeded draws of the training points: "
+                                         "P = 15: [")
+    nb04_all = nb04_rows()
+    assert {r["dataset"] for r in nb04_all} == {"mnist5k"} and {r["seeds"] for r in nb04_all} == {2}
+    assert "seeded bootstrap (seed 0, 1000 draws)" in nb04_all[0]["confidence"]
+    assert nb04_all[0]["confidence"].startswith("diagonal - row cross mean over 4 architectures")
+    assert "seeded bootstrap" in nb04_all[1]["confidence"]
+    assert all("no band" in r["confidence"] for r in nb04_all[2:7])
+    assert nb04_all[7]["confidence"] == ""
+
+
+def test_nb04_width_rows_take_their_own_dataset_and_seed_count():
+    claims = ClaimsTable("04")
+    nb04.add_claims(claims, REFERENCE_MATRIX, KINDS, optimizer_results(), distillation_results(),
+                    width_results(), {0.0: 3, 0.2: 4}, 0.8, 10, 2.0, 0.05, dataset="mnist5k",
+                    seeds=2, width_seeds=3, width_dataset="mnist5k (500 images)")
+    assert [r["dataset"] for r in claims.rows] == (["mnist5k"] * 2 + ["mnist5k (500 images)"] * 3
+                                                   + ["mnist5k"] * 3)
+    assert [r["seeds"] for r in claims.rows] == [2, 2, 3, 3, 3, 2, 2, 2]
+
+
+def test_nb04_bootstrap_interval_is_seeded_and_brackets_the_difference():
+    first = nb04_rows()[0]["confidence"]
+    assert nb04_rows()[0]["confidence"] == first  # deterministic
+    low, high = (float(v) for v in first.split("[")[-1].rstrip("]").split(", "))
+    matrix = REFERENCE_MATRIX.to_numpy()
+    off = ~np.eye(4, dtype=bool)
+    differences = [matrix[i, i] - matrix[i, off[i]].mean() for i in range(4)]
+    assert low <= float(np.mean(differences)) <= high
+
+
+def test_nb02_confidence_is_the_seed_band_at_the_compared_widths():
+    final = pd.concat([sweep_final([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], [0.3, 0.2, 0.25, 0.3, 0.2, 0.1])
+                       .assign(seed=s, test_error=lambda t, s=s: t.test_error + 0.01 * s)
+                       for s in (0, 1)], ignore_index=True)
+    volumes = sweep_volumes({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
+    claims = ClaimsTable("02")
+    nb02.add_claims(claims, final, pd.concat([volumes, volumes.assign(seed=1)]), 0.005, 2.0, 0.05,
+                    dataset="mnist5k", seeds=2)
+    rows = claims.rows
+    assert len(rows) == 8 and {r["seeds"] for r in rows} == {2}
+    # test error: lowest smaller width 2 (0.2, 0.21), peak 4 (0.3, 0.31), widest 8 (0.1, 0.11)
+    assert rows[1]["confidence"] == ("mean ± std over 2 seeds: w = 2: 0.205 ± 0.005; "
+                                     "w = 4: 0.305 ± 0.005; w = 8: 0.105 ± 0.005")
+    assert rows[0]["confidence"].startswith("mean ± std over 2 seeds: w = 3: 0.1 ± 0")
+    assert rows[5]["confidence"].startswith("noisy mean ± std over 2 seeds: w = 4: 1 ± 0")
+    one_seed = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
+    assert {r["confidence"] for r in one_seed} == {"1 seed, no band"}
+
+
+def test_nb03_rows_of_one_run_say_so():
+    claims = ClaimsTable("03")
+    nb03.add_phase_claims(claims, {"fine": phases_dict()}, 0.05, dataset="mnist5k", seeds=1)
+    nb03.add_correlation_claim(claims, {"fine": 0.9}, dataset="mnist5k", seeds=1)
+    assert [r["confidence"] for r in claims.rows] == ["1 seed, no band", ""]
+    assert [r["dataset"] for r in claims.rows] == ["mnist5k", "mnist5k"]

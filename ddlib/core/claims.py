@@ -1,11 +1,15 @@
 """The claims table: each paper's qualitative claims checked on the numbers a notebook produced.
 
-A claim is a sentence, the value measured for it, the criterion it is judged by, and whether it
-holds. Claims are computed from data; nothing here knows any expected answer.
+A claim is a sentence, the dataset and the number of seeds (or repeats) its numbers come from, the
+value measured for it, a seeded confidence measure where the claim rests on a difference, the
+criterion it is judged by, and whether it holds. Claims are computed from data; nothing here knows
+any expected answer.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +18,19 @@ import pandas as pd
 from ddlib.core.paths import figures_dir
 from ddlib.core.store import atomic_write_bytes
 
-COLUMNS = ["notebook", "claim", "measured", "criterion", "holds"]
+COLUMNS = ["notebook", "claim", "dataset", "seeds", "measured", "confidence", "criterion", "holds"]
+SHOWN = COLUMNS[1:]  # the columns of a notebook's own table (the notebook is its title)
+NO_BAND = "1 seed, no band"  # the confidence of a single-seed claim that rests on a difference
+
+
+def band(label: str, values: Sequence[float]) -> str:
+    """``"<label> mean ± std"`` over seeds (population std, as :func:`ddlib.analysis.seed_bands`)."""
+    finite = [float(v) for v in values if not math.isnan(float(v))]
+    if not finite:
+        return f"{label} n/a"
+    mean = sum(finite) / len(finite)
+    std = math.sqrt(sum((v - mean) ** 2 for v in finite) / len(finite))
+    return f"{label} {mean:.3g} ± {std:.2g}"
 
 
 @dataclass
@@ -24,11 +40,26 @@ class ClaimsTable:
     notebook: str
     rows: list[dict] = field(default_factory=list)
 
-    def add(self, claim: str, measured: object, criterion: str, holds: bool) -> bool:
-        """Record one claim; returns ``holds`` so that a notebook can print or branch on it."""
+    def add(self, claim: str, measured: object, criterion: str, holds: bool, *, dataset: str,
+            seeds: int, confidence: str = "") -> bool:
+        """Record one claim; returns ``holds`` so that a notebook can print or branch on it.
+
+        ``dataset`` names the data the numbers come from and ``seeds`` how many seeds (or seeded
+        repeats) they pool; ``confidence`` is a seed band or seeded bootstrap interval when the
+        claim rests on a difference, ``"1 seed, no band"`` (:data:`NO_BAND`) for a single seed, and
+        ``""`` when the claim does not rest on a difference.
+        """
+        if not isinstance(dataset, str) or not dataset.strip():
+            raise ValueError(f"dataset={dataset!r} is not allowed; name the dataset the claim is "
+                             "measured on (e.g. the data spec's name)")
+        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+            raise ValueError(f"seeds={seeds!r} is not allowed; use the number of seeds (an int >= 1)")
+        if not isinstance(confidence, str):
+            raise ValueError(f"confidence={confidence!r} is not allowed; use a string ('' for none)")
         if not isinstance(holds, bool):
             holds = bool(holds)
-        self.rows.append({"notebook": self.notebook, "claim": claim, "measured": str(measured),
+        self.rows.append({"notebook": self.notebook, "claim": claim, "dataset": dataset,
+                          "seeds": seeds, "measured": str(measured), "confidence": confidence,
                           "criterion": criterion, "holds": holds})
         return holds
 
@@ -36,12 +67,7 @@ class ClaimsTable:
         return pd.DataFrame(self.rows, columns=COLUMNS)
 
     def to_markdown(self) -> str:
-        lines = ["| claim | measured | criterion | holds |", "|---|---|---|---|"]
-        for row in self.rows:
-            cells = [row["claim"], row["measured"], row["criterion"],
-                     "yes" if row["holds"] else "**no**"]
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-        return "\n".join(lines) + "\n"
+        return "\n".join(_markdown_rows(self.rows)) + "\n"
 
     def save(self) -> None:
         folder = figures_dir(self.notebook)
@@ -53,20 +79,37 @@ class ClaimsTable:
         return self.frame().drop(columns="notebook").to_html(index=False)
 
 
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""  # an empty confidence read back from a CSV is NaN
+    return str(value).replace("|", "\\|")
+
+
+def _markdown_rows(rows: Sequence[dict]) -> list[str]:
+    lines = ["| " + " | ".join(SHOWN) + " |", "|" + "---|" * len(SHOWN)]
+    for row in rows:
+        cells = [_cell(row[c]) for c in SHOWN[:-1]] + ["yes" if bool(row["holds"]) else "**no**"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def gather(claim_files: list[Path], out_csv: Path, out_md: Path, profile: str) -> pd.DataFrame:
-    """Concatenate every notebook's ``claims.csv`` into one report (CSV and Markdown)."""
-    frames = [pd.read_csv(path) for path in claim_files if Path(path).exists()]
+    """Concatenate every notebook's ``claims.csv`` into one report (CSV and Markdown).
+
+    A file written before the dataset, seeds and confidence columns existed is read with those
+    columns empty, so an old report can still be gathered.
+    """
+    frames = [pd.read_csv(path, keep_default_na=False).reindex(columns=COLUMNS, fill_value="")
+              for path in claim_files if Path(path).exists()]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    if len(table):
+        table["holds"] = table["holds"].map(lambda v: str(v).strip().lower() in ("true", "1"))
     atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
     held = int(table["holds"].astype(bool).sum()) if len(table) else 0
     lines = [f"# Claims report, profile `{profile}`", "",
              f"{held} of {len(table)} claims hold.", ""]
     for notebook, rows in table.groupby("notebook", sort=True):
-        lines += [f"## {notebook}", "", "| claim | measured | criterion | holds |", "|---|---|---|---|"]
-        for _, row in rows.iterrows():
-            mark = "yes" if bool(row["holds"]) else "**no**"
-            lines.append(f"| {row['claim']} | {row['measured']} | {row['criterion']} | {mark} |")
-        lines.append("")
+        lines += [f"## {notebook}", "", *_markdown_rows(rows.to_dict("records")), ""]
     atomic_write_bytes(out_md, "\n".join(lines).encode())
     return table
 
