@@ -2,6 +2,8 @@
 
 - :func:`interpolation_threshold`: where a width sweep starts to fit its (noisy) training labels;
 - :func:`peak_near_threshold` and :func:`prominence`: a double-descent peak (or dip) near it;
+- :func:`peak_excess` and :func:`bootstrap_peak_excess`: by how much a peak clears its margin, and a
+  seeded bootstrap interval of that amount over the units (planes, points) the curve averages;
 - :func:`lc_phases`: descent, ascent and second descent of a local-complexity curve;
 - :func:`grokking_timing`: when test accuracy rises after training accuracy saturated;
 - :func:`log_spaced_integers` and :func:`log_spaced_steps`: the epoch and step grids of logging;
@@ -126,6 +128,56 @@ def peak_near_threshold(
                   rise_from=sign * float(before.min()) if len(before) else float("nan"),
                   holds=bool(rises and falls))
     return result
+
+
+def peak_excess(peak: Mapping[str, Any], margin: float, *, largest: bool = True) -> float:
+    """By how much a :func:`peak_near_threshold` result clears its margin on both sides.
+
+    ``min(peak - rise_from, peak - widest) - margin * |peak|`` in signed units (negated for a dip),
+    so that the rule holds exactly when this is >= 0 (and the peak is not the widest model).
+    NaN when there is no peak or no smaller width to rise from.
+    """
+    sign = 1.0 if largest else -1.0
+    peak_value, rise_from, widest = (sign * float(peak[k]) for k in ("peak", "rise_from", "widest"))
+    return min(peak_value - rise_from, peak_value - widest) - margin * abs(peak_value)
+
+
+def bootstrap_peak_excess(
+    samples: pd.DataFrame,
+    threshold: int | None,
+    factor: float,
+    margin: float,
+    *,
+    largest: bool = True,
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.9,
+) -> tuple[float, float]:
+    """Seeded bootstrap interval of :func:`peak_excess` over the units a curve averages.
+
+    ``samples`` has one row per width and one column per unit (a plane, a point); the curve is the
+    column mean. Units are drawn with replacement ``resamples`` times (generator seeded with
+    ``seed``), the peak rule is applied to each resampled curve (its peak width may move), and the
+    ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles of the excess are returned. A lower bound
+    above 0 means the peak clears its margin in almost every resample, not only in the one sample
+    measured. A resample without a peak counts as -inf.
+    """
+    if samples.shape[1] < 2:
+        raise ValueError(f"samples must hold at least 2 units (columns), got {samples.shape[1]}")
+    if not 0 < level < 1:
+        raise ValueError(f"level={level!r} is not allowed; use a fraction in (0, 1)")
+    values = samples.sort_index().to_numpy(dtype=float)
+    widths = samples.sort_index().index
+    generator = np.random.default_rng(seed)
+    draws = generator.integers(0, values.shape[1], size=(resamples, values.shape[1]))
+    excess = np.empty(resamples)
+    for i, columns in enumerate(draws):
+        curve = pd.Series(values[:, columns].mean(axis=1), index=widths)
+        value = peak_excess(peak_near_threshold(curve, threshold, factor, margin, largest=largest),
+                            margin, largest=largest)
+        excess[i] = -math.inf if math.isnan(value) else value
+    low, high = np.quantile(excess, [(1 - level) / 2, (1 + level) / 2], method="nearest")
+    return float(low), float(high)
 
 
 def prominence(peak: Mapping[str, Any], *, largest: bool = True) -> float:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ddlib import analysis
 from ddlib.analysis import (
     grokking_timing,
     interpolation_threshold,
@@ -545,3 +546,51 @@ def test_grokking_timing_never_saturating():
         "rise_step": None,
         "test_gain": 0.0,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# peak_excess and bootstrap_peak_excess
+# --------------------------------------------------------------------------------------------
+def test_peak_excess_is_the_smaller_clearance_minus_the_margin():
+    curve = pd.Series([1.0, 2.0, 4.0, 3.0], index=[1, 2, 4, 8])
+    peak = analysis.peak_near_threshold(curve, 4, 2.0, 0.1)
+    # rise 4 - 1 = 3, fall 4 - 3 = 1: excess 1 - 0.1 * 4
+    assert analysis.peak_excess(peak, 0.1) == pytest.approx(0.6)
+    dip = analysis.peak_near_threshold(-curve, 4, 2.0, 0.1, largest=False)
+    assert analysis.peak_excess(dip, 0.1, largest=False) == pytest.approx(0.6)
+
+
+def test_peak_excess_sign_matches_the_rule():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        curve = pd.Series(rng.uniform(0, 1, 6), index=[1, 2, 3, 4, 6, 8])
+        peak = analysis.peak_near_threshold(curve, 4, 2.0, 0.05)
+        if peak["peak_width"] is None or math.isnan(peak["rise_from"]):
+            continue
+        excess = analysis.peak_excess(peak, 0.05)
+        assert peak["holds"] == (excess >= 0 and peak["peak_width"] < 8)
+
+
+def test_bootstrap_of_identical_units_is_the_point_excess():
+    curve = [1.0, 2.0, 4.0, 3.0]
+    samples = pd.DataFrame(np.repeat(np.array(curve)[:, None], 5, axis=1), index=[1, 2, 4, 8])
+    low, high = analysis.bootstrap_peak_excess(samples, 4, 2.0, 0.1)
+    assert low == pytest.approx(0.6) and high == pytest.approx(0.6)
+
+
+def test_bootstrap_is_seeded_and_wide_for_disagreeing_units():
+    rng = np.random.default_rng(0)
+    base = np.array([1.0, 2.0, 2.2, 2.0])[:, None]
+    samples = pd.DataFrame(base + rng.normal(0, 1.0, (4, 20)), index=[1, 2, 4, 8])
+    first = analysis.bootstrap_peak_excess(samples, 4, 2.0, 0.05, seed=3)
+    assert analysis.bootstrap_peak_excess(samples, 4, 2.0, 0.05, seed=3) == first
+    assert first[0] < 0 < first[1]
+
+
+def test_bootstrap_refuses_a_single_unit_and_a_bad_level():
+    samples = pd.DataFrame([[1.0], [2.0]], index=[1, 2])
+    with pytest.raises(ValueError, match="at least 2 units"):
+        analysis.bootstrap_peak_excess(samples, 2, 2.0, 0.05)
+    with pytest.raises(ValueError, match="level"):
+        analysis.bootstrap_peak_excess(pd.concat([samples, samples], axis=1), 2, 2.0, 0.05,
+                                       level=1.5)

@@ -11,6 +11,9 @@ is pinned by a digest over all of its configs in order: the first 16 hex digits 
 the lines ``repr(key)=config_hash(config)`` (the key is the list index for lists). Everything is
 built from profiles alone: no training, no dataset download. Notebook 04's zoo is built for the
 shapes its data loads as (mnist5k padded to 32: 1 x 32 x 32, 10 classes; cifar10: 3 x 32 x 32).
+
+Deliberate changes of a profile's settings since then (the fidelity issue's laptop settings)
+change the ids of the runs they touch; those entries carry the new value and a comment saying why.
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ PINNED: dict[str, str] = {
     "03/smoke/grokking": "b0f411c27660cda6",
     "03/smoke/cifar": "bbbbdce139fa76be",
     "03/smoke/cifar/CNN": "894351de326bdfe0",
-    "03/laptop/main": "3d1b777bcde452b1",
+    "03/laptop/main": "7849ebdbff825fda",  # since issue 10: 100,000 steps (was 4,000)
     "03/laptop/depths": "9d75b3bf780ad8f1",
     "03/laptop/widths": "cdb4e15f5e19e4f7",
     "03/laptop/train_sizes": "db48f0b88a75873a",
@@ -165,10 +168,10 @@ def notebook03(profile: str) -> tuple[dict[str, str], list[Mapping[str, Any]]]:
     params = resolve("03", profile)
     main_config = local_complexity.main_config
     sweeps = {
-        "depths": [main_config(params, depth=d) for d in params["depths"]],
-        "widths": [main_config(params, width=w) for w in params["widths"]],
+        "depths": [local_complexity.sweep_config(params, depth=d) for d in params["depths"]],
+        "widths": [local_complexity.sweep_config(params, width=w) for w in params["widths"]],
         "train_sizes": [
-            main_config(params, train_size=size, label_noise=rate)
+            local_complexity.sweep_config(params, train_size=size, label_noise=rate)
             for rate in (0.0, params["random_label_rate"])
             for size in params["train_sizes"]
         ],

@@ -471,18 +471,30 @@ def distillation_results(distilled: dict[str, float] | None = None) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def width_planes(widths: pd.DataFrame, planes: int = 8, spread: float = 1e-3,
+                 ) -> dict[str, pd.DataFrame]:
+    """Per-plane values whose plane means are the width table's: each row's value plus
+    alternating +-``spread`` (an even number of planes keeps the mean exact)."""
+    offsets = np.array([spread if i % 2 else -spread for i in range(planes)])
+    table = widths.set_index(["label_noise", "width"]).sort_index()
+    return {column: pd.DataFrame(table[column].to_numpy()[:, None] + offsets[None, :],
+                                 index=table.index) for column in ("fragmentation", "similarity")}
+
+
 def nb04_rows(matrix: pd.DataFrame = REFERENCE_MATRIX, *, widths: pd.DataFrame | None = None,
               thresholds=None, optimizers=None, distillation=None, rho: float = 0.8,
               rho_entries: int = 10, peak_factor: float = 2.0,
-              peak_margin: float = 0.05) -> list[dict]:
+              peak_margin: float = 0.05, planes: dict[str, pd.DataFrame] | None = None,
+              ) -> list[dict]:
     claims = ClaimsTable("04")
+    widths = width_results() if widths is None else widths
     nb04.add_claims(claims, matrix, KINDS,
                     optimizer_results() if optimizers is None else optimizers,
                     distillation_results() if distillation is None else distillation,
-                    width_results() if widths is None else widths,
+                    widths,
                     {0.0: 3, 0.2: 4} if thresholds is None else thresholds,
                     rho, rho_entries, peak_factor, peak_margin, dataset="mnist5k", seeds=2,
-                    width_seeds=2)
+                    width_seeds=2, width_planes=width_planes(widths) if planes is None else planes)
     assert len(claims.rows) == 8
     return claims.rows
 
@@ -774,7 +786,9 @@ def test_every_study_row_names_its_dataset_and_seeds():
     assert "seeded bootstrap (seed 0, 1000 draws)" in nb04_all[0]["confidence"]
     assert nb04_all[0]["confidence"].startswith("diagonal - row cross mean over 4 architectures")
     assert "seeded bootstrap" in nb04_all[1]["confidence"]
-    assert all("no band" in r["confidence"] for r in nb04_all[2:7])
+    assert "no band" in nb04_all[2]["confidence"]  # test error: the table holds seed means only
+    assert all("bootstrap interval over 8 planes" in r["confidence"] for r in nb04_all[3:5])
+    assert all("no band" in r["confidence"] for r in nb04_all[5:7])
     assert nb04_all[7]["confidence"] == ""
 
 
@@ -782,7 +796,8 @@ def test_nb04_width_rows_take_their_own_dataset_and_seed_count():
     claims = ClaimsTable("04")
     nb04.add_claims(claims, REFERENCE_MATRIX, KINDS, optimizer_results(), distillation_results(),
                     width_results(), {0.0: 3, 0.2: 4}, 0.8, 10, 2.0, 0.05, dataset="mnist5k",
-                    seeds=2, width_seeds=3, width_dataset="mnist5k (500 images)")
+                    seeds=2, width_seeds=3, width_planes=width_planes(width_results()),
+                    width_dataset="mnist5k (500 images)")
     assert [r["dataset"] for r in claims.rows] == (["mnist5k"] * 2 + ["mnist5k (500 images)"] * 3
                                                    + ["mnist5k"] * 3)
     assert [r["seeds"] for r in claims.rows] == [2, 2, 3, 3, 3, 2, 2, 2]
@@ -823,3 +838,24 @@ def test_nb03_rows_of_one_run_say_so():
     nb03.add_correlation_claim(claims, {"fine": 0.9}, dataset="mnist5k", seeds=1)
     assert [r["confidence"] for r in claims.rows] == ["1 seed, no band", ""]
     assert [r["dataset"] for r in claims.rows] == ["mnist5k", "mnist5k"]
+
+
+def test_nb04_width_peak_must_clear_its_margin_in_the_bootstrap_over_planes():
+    """The seed means show the fragmentation peak by more than the margin, but half the planes
+    show it 10x and half not at all: the bootstrap interval reaches below 0, so the claim fails,
+    while the same means with tightly agreeing planes hold."""
+    widths = width_results()
+    tight = nb04_rows(widths=widths)
+    assert tight[3]["holds"] and tight[4]["holds"]
+    planes = width_planes(widths)
+    noisy = planes["fragmentation"].copy()
+    mean = noisy.mean(axis=1)
+    rng = np.random.default_rng(1)
+    for row in noisy.index:  # the same means, planes far apart (each an independent draw)
+        noisy.loc[row] = mean[row] + rng.normal(0.0, 3.0, noisy.shape[1])
+    noisy = noisy.sub(noisy.mean(axis=1), axis=0).add(mean, axis=0)  # exact means again
+    loose = nb04_rows(widths=widths, planes={**planes, "fragmentation": noisy})
+    assert tight[3]["measured"] == loose[3]["measured"]  # the point estimate is unchanged
+    assert not loose[3]["holds"]
+    low = float(loose[3]["confidence"].split("[")[1].split(",")[0])
+    assert low < 0

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ddlib.analysis import peak_near_threshold
+from ddlib.analysis import bootstrap_peak_excess, peak_excess, peak_near_threshold
 from ddlib.core.claims import NO_BAND
 from ddlib.studies.decision_regions.experiment import PATCH_BASED
 
@@ -194,7 +194,8 @@ def convolutional_models_closer(claims: Any, matrix: pd.DataFrame, kinds: Mappin
 
 def width_curve_peaks(claims: Any, widths: pd.DataFrame, thresholds: Mapping[float, int | None],
                       column: str, largest: bool, what: str, peak_factor: float,
-                      peak_margin: float, dataset: str, seeds: int) -> bool:
+                      peak_margin: float, dataset: str, seeds: int,
+                      plane_values: pd.DataFrame | None = None) -> bool:
     """Test error, fragmentation and irreproducibility peak at the interpolation threshold.
 
     Paper (AR5IV, abstract): "We also use decision boundary methods to visualize double descent
@@ -207,25 +208,46 @@ def width_curve_peaks(claims: Any, widths: pd.DataFrame, thresholds: Mapping[flo
     Criterion (:func:`ddlib.analysis.peak_near_threshold` on the seed means of the noisiest
     label-noise rate, with its threshold): the max (the min for similarity, a dip) over widths in
     [threshold / ``peak_factor``, threshold x ``peak_factor``] stands above (below) both the best
-    smaller width and the widest model by >= ``peak_margin`` of the peak. The width table keeps
-    seed means (and one similarity per seed set), so no seed band.
+    smaller width and the widest model by >= ``peak_margin`` of the peak. For fragmentation and
+    similarity, which average over planes, ``plane_values`` (rows (label noise, width), one column
+    per plane: :func:`experiment.width_plane_values`) gives a seeded bootstrap over planes
+    (:func:`ddlib.analysis.bootstrap_peak_excess`, 1,000 resamples, seed 0, 90%), and the claim
+    holds only if the lower end of the interval of the excess over the margin is above 0: the
+    peak must not rest on a single difference. Test error is one number per model: its
+    confidence is the spread over seeds (``test_error_std`` of the width table).
     """
     noisy = max(thresholds)
     rows = widths[widths["label_noise"] == noisy]
     threshold = thresholds[noisy]
     curve = rows.set_index("width")[column]
     peak = peak_near_threshold(curve, threshold, peak_factor, peak_margin, largest=largest)
+    criterion = (f"{'max' if largest else 'min'} over widths in [threshold/{peak_factor:g}, "
+                 f"threshold*{peak_factor:g}] {'above' if largest else 'below'} both the best "
+                 f"smaller width and the widest model by >= {peak_margin:.0%}")
+    holds = bool(peak["holds"])
+    if plane_values is not None:
+        samples = plane_values.xs(noisy, level="label_noise")
+        low, high = bootstrap_peak_excess(samples, threshold, peak_factor, peak_margin,
+                                          largest=largest)
+        holds = holds and low > 0
+        criterion += "; and the 90% bootstrap interval (over planes) of the excess above 0"
+        confidence = (f"excess over the margin {peak_excess(peak, peak_margin, largest=largest):.3g}"
+                      f", 90% bootstrap interval over {samples.shape[1]} planes [{low:.3g}, "
+                      f"{high:.3g}] (1000 resamples, seed 0; {seeds} seeds)")
+    elif f"{column}_std" in rows and seeds > 1 and peak["peak_width"] is not None:
+        spread = rows.set_index("width")[f"{column}_std"]
+        confidence = (f"std over {seeds} seeds: {spread.loc[peak['peak_width']]:.3g} at the peak,"
+                      f" {spread.iloc[-1]:.3g} at the widest model")
+    else:
+        confidence = _seed_means_only(seeds, "the width table holds seed means")
     return claims.add(
         claim=f"with {noisy:.0%} label noise, {what} near the interpolation threshold (double descent)",
         measured=f"{peak['peak']:.3f} at width {peak['peak_width']} (threshold {threshold}); "
         f"best smaller width {peak['rise_from']:.3f}, widest {peak['widest']:.3f}",
-        criterion=f"{'max' if largest else 'min'} over widths in [threshold/{peak_factor:g}, "
-        f"threshold*{peak_factor:g}] {'above' if largest else 'below'} both the best smaller "
-        f"width and the widest model by >= {peak_margin:.0%}",
-        holds=peak["holds"],
+        criterion=criterion,
+        holds=holds,
         dataset=dataset, seeds=seeds,
-        confidence=_seed_means_only(seeds, "the width table holds seed means (similarity: "
-                                           "the mean over seed pairs)"),
+        confidence=confidence,
     )
 
 
@@ -315,13 +337,15 @@ def add_claims(
     dataset: str,
     seeds: int,
     width_seeds: int,
+    width_planes: Mapping[str, pd.DataFrame],
     width_dataset: str | None = None,
 ) -> None:
     """Check Somepalli et al.'s claims on the measured tables and add them to ``claims``.
 
     ``dataset`` and ``seeds`` describe the architecture zoo (matrix, optimiser and distillation
     tables: ``P.data["name"]``, ``len(P.seeds)``); ``width_dataset`` (default ``dataset``) and
-    ``width_seeds`` the width study (``len(P.width_seeds)``).
+    ``width_seeds`` the width study (``len(P.width_seeds)``); ``width_planes`` its per-plane values
+    (:func:`experiment.width_plane_values`) for the bootstrap over planes.
 
     The width-study peaks use the companion's one peak rule,
     :func:`ddlib.analysis.peak_near_threshold` (``peak_factor``: the width ratio that counts as
@@ -337,7 +361,7 @@ def add_claims(
         ("similarity", False, "seed-to-seed similarity dips (irreproducibility peaks)"),
     ):
         width_curve_peaks(claims, widths, thresholds, column, largest, what, peak_factor,
-                          peak_margin, width_dataset, width_seeds)
+                          peak_margin, width_dataset, width_seeds, width_planes.get(column))
     sam_raises_similarity(claims, optimizers, dataset, seeds)
     distillation_raises_similarity(claims, distillation, dataset, seeds)
     matrix_ranks_like_paper(claims, rho, rho_entries, dataset, seeds)

@@ -13,6 +13,7 @@ notebook neither trains nor predicts again. The studies:
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -36,6 +37,7 @@ from ddlib.metrics.similarity import (
     fragmentation,
     pairwise_similarity,
     region_similarity,
+    region_similarity_per_plane,
     similarity_matrix,
 )
 from ddlib.training import load_model, train_sweep
@@ -277,11 +279,43 @@ def width_table(
                 "test_error": float(
                     np.mean([final_test_error(runs[(noise, width, s)]) for s in seeds])
                 ),
+                "test_error_std": float(
+                    np.std([final_test_error(runs[(noise, width, s)]) for s in seeds], ddof=1)
+                ) if len(seeds) > 1 else float("nan"),
                 "fragmentation": float(np.mean([fragmentation(p).double().mean() for p in preds])),
                 "similarity": pairwise_similarity(preds) if len(preds) > 1 else float("nan"),
             }
         )
     return pd.DataFrame(rows)
+
+
+def width_plane_values(
+    runs: Mapping[tuple[float, int, int], Run], predictions: Mapping[tuple[float, int, int], Tensor]
+) -> dict[str, pd.DataFrame]:
+    """Per-plane values of the width study, for a bootstrap over planes.
+
+    ``{"fragmentation": ..., "similarity": ...}``, each with a (label noise, width) row index and
+    one column per plane: fragmentation averaged over seeds, and seed-to-seed similarity averaged
+    over the pairs of distinct seeds (rows of a single-seed width are left out of "similarity").
+    The plane means of these rows are the ``fragmentation`` and ``similarity`` of :func:`width_table`.
+    """
+    fragments: dict[tuple[float, int], np.ndarray] = {}
+    similarities: dict[tuple[float, int], np.ndarray] = {}
+    for noise, width in sorted({(n, w) for n, w, _ in runs}):
+        seeds = sorted(s for n, w, s in runs if (n, w) == (noise, width))
+        preds = [predictions[(noise, width, s)] for s in seeds]
+        fragments[(noise, width)] = np.mean([fragmentation(p).double().numpy() for p in preds], 0)
+        pairs = list(itertools.combinations(preds, 2))
+        if pairs:
+            similarities[(noise, width)] = np.mean(
+                [region_similarity_per_plane(p, q).numpy() for p, q in pairs], 0)
+
+    def frame(values: dict[tuple[float, int], np.ndarray]) -> pd.DataFrame:
+        index = pd.MultiIndex.from_tuples(list(values), names=["label_noise", "width"])
+        return pd.DataFrame(np.stack(list(values.values())) if values else np.zeros((0, 0)),
+                            index=index)
+
+    return {"fragmentation": frame(fragments), "similarity": frame(similarities)}
 
 
 def similarity_to(reference: Tensor, predictions: Sequence[Tensor]) -> float:

