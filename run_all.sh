@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate every figure family: executes the notebooks with papermill for one profile.
-#   ./run_all.sh [--profile smoke|laptop|paper] [--only 01,03] [-p name value ...] [-y name yaml ...]
+#   ./run_all.sh [--profile smoke|laptop|paper] [--only 01,03] [--jobs N] [-p name value ...] [-y name yaml ...]
 # -p passes a scalar (papermill -p); -y a YAML value such as a list: -y widths "[1, 2, 4]".
+# --jobs N runs N notebooks at a time, each with (CPU cores / N) threads (default: one per core,
+# at most 2: the small models of the laptop profile use two single-threaded processes better).
 # Executed notebooks, HTML exports and the gathered claims report go to reports/<profile>/,
 # figures to figures/<notebook>/. Finished runs are reused: re-running trains nothing, and an
 # interrupted run resumes from its last checkpoint.
@@ -9,11 +11,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
-profile=laptop; only=""; names=(); values=(); kinds=()
+cores="$(nproc 2>/dev/null || echo 1)"
+profile=laptop; only=""; jobs=$(( cores < 2 ? 1 : 2 )); names=(); values=(); kinds=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
     --only) only="${2:?--only needs a value such as 01,03}"; shift 2 ;;
+    --jobs) jobs="${2:?--jobs needs a number}"; shift 2
+            [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run_all.sh: --jobs '$jobs' is not allowed; use a positive integer"; exit 2; } ;;
     -p|-y) kinds+=("$1"); names+=("${2:?$1 needs a name and a value}")
            values+=("${3:?$1 $2 needs a value}"); shift 3 ;;
     -h|--help) usage; exit 0 ;;
@@ -49,7 +54,26 @@ done
 
 out="$($py -c "from ddlib.core.paths import reports_dir; print(reports_dir('$profile'))")"; mkdir -p "$out"
 export TQDM_DISABLE=1 MPLBACKEND=Agg
-failed=(); stems=()
+threads=$(( cores / jobs > 0 ? cores / jobs : 1 ))
+export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
+status_dir="$(mktemp -d)"; trap 'rm -rf "$status_dir"' EXIT
+stems=()
+
+run_one() {  # run_one <notebook> <stem> <papermill args...>: executes, exports, prints one line
+  local nb="$1" stem="$2"; shift 2
+  local start=$SECONDS line
+  if $py -m papermill "$nb" "$out/$stem.ipynb" "$@" -k ddlib --cwd notebooks \
+       --no-progress-bar > "$out/$stem.log" 2>&1; then
+    line="ok      $((SECONDS - start)) s"
+    $py -m jupyter nbconvert --to html "$out/$stem.ipynb" --output-dir "$out" >/dev/null 2>&1 \
+      || line="$line (html export failed)"
+  else
+    line="FAILED  $((SECONDS - start)) s  (log: $out/$stem.log)"; touch "$status_dir/$stem.failed"
+  fi
+  printf '%s  %-32s %s\n' "$(date +%H:%M:%S)" "$stem" "$line"
+}
+
+echo "running ${#notebooks[@]} notebook(s), $jobs at a time, $threads thread(s) each"
 for nb in "${notebooks[@]}"; do
   stem="$(basename "$nb" .ipynb)"; key="${stem:0:2}"; stems+=("$stem")
   args=(-p profile "$profile")
@@ -59,18 +83,13 @@ for nb in "${notebooks[@]}"; do
     else args+=(-y "${names[$i]}: ${values[$i]}"); fi
   done
   rm -f "$($py -c "from ddlib.core.paths import figures_dir; print(figures_dir('$stem'))")/claims.csv"
-  printf '%s  %-32s ' "$(date +%H:%M:%S)" "$stem"
-  start=$SECONDS
-  if $py -m papermill "$nb" "$out/$stem.ipynb" "${args[@]}" -k ddlib --cwd notebooks \
-       --no-progress-bar > "$out/$stem.log" 2>&1; then
-    $py -m jupyter nbconvert --to html "$out/$stem.ipynb" --output-dir "$out" >/dev/null 2>&1 \
-      || echo -n "(html export failed) "
-    echo "ok      $((SECONDS - start)) s"
-  else
-    echo "FAILED  $((SECONDS - start)) s  (log: $out/$stem.log)"
-    failed+=("$stem")
-  fi
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  printf '%s  %-32s started\n' "$(date +%H:%M:%S)" "$stem"
+  run_one "$nb" "$stem" "${args[@]}" &
 done
+wait || true
+failed=()
+for stem in "${stems[@]}"; do [ -e "$status_dir/$stem.failed" ] && failed+=("$stem"); done
 $py -m ddlib.core.claims "$profile" "${stems[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "run_all.sh: failed notebook(s): ${failed[*]}"; exit 1
