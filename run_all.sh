@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
 cores="$(nproc 2>/dev/null || echo 1)"
 profile=laptop; only=""; jobs=$(( cores < 2 ? 1 : 2 )); names=(); values=(); kinds=()
 while [ $# -gt 0 ]; do

@@ -134,12 +134,18 @@ def peak_excess(peak: Mapping[str, Any], margin: float, *, largest: bool = True)
     """By how much a :func:`peak_near_threshold` result clears its margin on both sides.
 
     ``min(peak - rise_from, peak - widest) - margin * |peak|`` in signed units (negated for a dip),
-    so that the rule holds exactly when this is >= 0 (and the peak is not the widest model).
-    NaN when there is no peak or no smaller width to rise from.
+    so that the rule holds exactly when this is >= 0; -inf when the peak is the widest model (the
+    rule never holds then). NaN when there is no peak, no smaller width to rise from, or a NaN
+    value among the three.
     """
     sign = 1.0 if largest else -1.0
     peak_value, rise_from, widest = (sign * float(peak[k]) for k in ("peak", "rise_from", "widest"))
-    return min(peak_value - rise_from, peak_value - widest) - margin * abs(peak_value)
+    if any(math.isnan(v) for v in (peak_value, rise_from, widest)):
+        return float("nan")
+    excess = min(peak_value - rise_from, peak_value - widest) - margin * abs(peak_value)
+    if excess >= 0 and not peak["holds"]:
+        return -math.inf  # the peak is the widest model: nothing to fall to, the rule never holds
+    return excess
 
 
 def bootstrap_peak_excess(
@@ -162,6 +168,8 @@ def bootstrap_peak_excess(
     above 0 means the peak clears its margin in almost every resample, not only in the one sample
     measured. A resample without a peak counts as -inf.
     """
+    if resamples < 1:
+        raise ValueError(f"resamples={resamples!r} is not allowed; use a positive integer")
     if samples.shape[1] < 2:
         raise ValueError(f"samples must hold at least 2 units (columns), got {samples.shape[1]}")
     if not 0 < level < 1:

@@ -594,3 +594,17 @@ def test_bootstrap_refuses_a_single_unit_and_a_bad_level():
     with pytest.raises(ValueError, match="level"):
         analysis.bootstrap_peak_excess(pd.concat([samples, samples], axis=1), 2, 2.0, 0.05,
                                        level=1.5)
+
+
+def test_peak_excess_edge_cases():
+    """A NaN among the compared values gives NaN (never a pass); a peak at the widest model gives
+    -inf even with margin 0, where the clearances alone would read 0."""
+    nan_widest = peak_near_threshold(pd.Series([1.0, 2.0, 4.0, NAN], index=[1, 2, 4, 8]), 4, 2.0, 0.1)
+    assert math.isnan(analysis.peak_excess(nan_widest, 0.1))
+    at_widest = peak_near_threshold(pd.Series([1.0, 2.0, 4.0], index=[1, 2, 4]), 4, 2.0, 0.0)
+    assert not at_widest["holds"]
+    assert analysis.peak_excess(at_widest, 0.0) == -math.inf
+    samples = pd.DataFrame([[1.0, 1.0], [2.0, 2.0], [4.0, 4.0]], index=[1, 2, 4])
+    assert analysis.bootstrap_peak_excess(samples, 4, 2.0, 0.0) == (-math.inf, -math.inf)
+    with pytest.raises(ValueError, match="resamples"):
+        analysis.bootstrap_peak_excess(samples, 4, 2.0, 0.0, resamples=0)

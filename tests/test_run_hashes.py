@@ -115,7 +115,7 @@ CANONICAL_EXAMPLE = {"b": [1, 2.5, None], "a": {"z": "x", "y": True}, "c": (3, "
 CANONICAL_EXAMPLE_HASH = "4054b00d097beb05"
 
 # (in_channels, image_size, num_classes) of the datasets notebook 04 loads, as they load.
-IMAGE_SHAPES = {"mnist5k": (1, 32, 10), "cifar10": (3, 32, 10)}
+IMAGE_SHAPES = {"mnist5k": (1, 32, 10), "cifar10": (3, 32, 10), "cifar10-jpeg": (3, 32, 10)}
 
 
 def digest(configs: Sequence[Mapping[str, Any]] | Mapping[Any, Mapping[str, Any]]) -> str:
@@ -247,3 +247,29 @@ def test_configs_name_no_ddlib_module(notebook: str, profile: str) -> None:
     leaking = [json.dumps(c, sort_keys=True, default=str) for c in built]
     leaking = [text[:200] for text in leaking if "ddlib" in text]
     assert not leaking, f"configs that name a ddlib module path (they enter the hash): {leaking}"
+
+
+# The ids of the laptop runs on CIFAR-10's JPEG copy (what a machine with data/cifar10-jpeg
+# trains; computed when the laptop profiles moved to CIFAR-10, and matching the run store of the
+# measured cold run).
+PINNED_CIFAR10_JPEG = {
+    "02/laptop/main": "d43dfc09804c7ff5",
+    "02/laptop/main/first": "2bafcdc19d955ca0",
+    "02/laptop/main/last": "b0ea5edb292a0eee",
+    "04/laptop/architecture": "c2483e96bee09872",
+    "04/laptop/architecture/first": "f090c57efa56276a",
+    "04/laptop/distillation": "3bffd7c3fbed2f20",
+    "04/laptop/optimizer": "eba9e0fc5635baef",
+    "04/laptop/width": "7a9c84c09b2740d9",
+    "04/laptop/width/first": "fe281324e5104b54",
+}
+
+
+@pytest.mark.parametrize("notebook", ["02", "04"])
+def test_laptop_run_ids_on_the_cifar10_jpeg_copy(notebook, tmp_path) -> None:
+    from tests.test_data_sources import write_jpeg_folder
+
+    write_jpeg_folder(tmp_path / "cifar10-jpeg")  # DDLIB_DATA is tmp_path (autouse fixture)
+    hashes, _ = BUILDERS[notebook]("laptop")
+    pinned = {k: v for k, v in PINNED_CIFAR10_JPEG.items() if k.startswith(f"{notebook}/")}
+    assert {k: hashes[k] for k in pinned} == pinned

@@ -859,3 +859,53 @@ def test_nb04_width_peak_must_clear_its_margin_in_the_bootstrap_over_planes():
     assert not loose[3]["holds"]
     low = float(loose[3]["confidence"].split("[")[1].split(",")[0])
     assert low < 0
+
+
+class _FinishedRun:
+    """Only what ``width_table`` reads of a run: that it is finished, and its final summary."""
+
+    def __init__(self, train_error: float, test_error: float) -> None:
+        self.summary = {"train_error": train_error, "test_error": test_error}
+
+    def is_complete(self) -> bool:
+        return True
+
+    def result(self) -> dict:
+        return {"summary": self.summary}
+
+
+def test_width_plane_values_are_exact_and_average_to_the_width_table():
+    """Two planes of 3 x 3 labels, three seeds at (0.2, 4) and one seed at (0.2, 8).
+
+    Plane 0: all class 0, except seed 2 with one class-1 corner pixel: similarities 1, 8/9, 8/9
+    (mean 25/27); regions 1, 1, 2 (mean 4/3). Plane 1: the same checkerboard for every seed, two
+    8-connected regions, similarity 1."""
+    import torch
+
+    from ddlib.studies.decision_regions.experiment import width_plane_values, width_table
+
+    uniform = torch.zeros(3, 3, dtype=torch.long)
+    corner = uniform.clone()
+    corner[0, 0] = 1
+    checker = torch.tensor([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    predictions = {(0.2, 4, 0): torch.stack([uniform, checker]),
+                   (0.2, 4, 1): torch.stack([uniform, checker]),
+                   (0.2, 4, 2): torch.stack([corner, checker]),
+                   (0.2, 8, 0): torch.stack([corner, checker])}
+    runs = {key: _FinishedRun(0.0, 0.5) for key in predictions}
+    values = width_plane_values(runs, predictions)
+    fragments, similarity = values["fragmentation"], values["similarity"]
+    assert fragments.loc[(0.2, 4)].tolist() == pytest.approx([4 / 3, 2.0])
+    assert fragments.loc[(0.2, 8)].tolist() == pytest.approx([2.0, 2.0])
+    assert similarity.loc[(0.2, 4)].tolist() == pytest.approx([25 / 27, 1.0])
+    assert (0.2, 8) not in similarity.index  # one seed: no pair
+    table = width_table(runs, predictions).set_index(["label_noise", "width"])
+    assert table.loc[(0.2, 4), "fragmentation"] == pytest.approx(fragments.loc[(0.2, 4)].mean())
+    assert table.loc[(0.2, 4), "similarity"] == pytest.approx(similarity.loc[(0.2, 4)].mean())
+    assert table.loc[(0.2, 4), "test_error_std"] == 0.0
+
+
+def test_width_test_error_row_reports_its_seed_spread():
+    widths = width_results().assign(test_error_std=0.02)
+    rows = nb04_rows(widths=widths)
+    assert rows[2]["confidence"].startswith("std over 2 seeds: 0.02 at the peak")

@@ -54,6 +54,8 @@ def test_jpeg_copy_is_used_and_named(notebook, path, empty_data, capsys):
 
 
 def test_a_bad_parameter_fails_before_the_dataset_is_chosen(empty_data, capsys):
+    """A single-value rule (checked first of all) and, below, cross-field rules that only one of
+    the possible datasets would break."""
     with pytest.raises(ValueError, match="epochs"):
         resolve("02", "laptop", epochs=0)
     assert capsys.readouterr().out == ""  # no notice: the disk was not looked at
@@ -71,3 +73,33 @@ def test_a_setting_invalid_for_the_fallback_fails_even_with_cifar_present(empty_
 def test_an_explicit_dataset_is_kept(empty_data, capsys):
     params = resolve("02", "laptop", dataset="mnist5k")
     assert params.dataset == "mnist5k" and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(("notebook", "overrides"), [
+    ("02", {"allow_download": True}),
+    ("04", {"data": {"name": CIFAR10_OR_FALLBACK, "train_size": 1000, "test_size": 2000,
+                     "split_seed": 0, "pad_to": 32, "allow_download": True}}),
+])
+def test_the_download_switch_reaches_the_choice(notebook, overrides, empty_data, monkeypatch):
+    import ddlib.studies as studies
+    from ddlib.core.data_sources import DatasetChoice
+
+    asked = []
+
+    def record(allow_download, fallback="mnist5k"):
+        asked.append(allow_download)
+        return DatasetChoice("mnist5k", 32, "")
+
+    monkeypatch.setattr(studies, "choose_cifar10", record)
+    resolve(notebook, "laptop")
+    resolve(notebook, "laptop", **overrides)
+    assert asked == [False, True]
+
+
+def test_04_setting_invalid_for_the_fallback_fails_even_with_cifar_present(empty_data, capsys):
+    """4,500 + 1,000 images fit CIFAR-10's splits but not mnist5k's one 5,000-image pool."""
+    write_jpeg_folder(empty_data / "cifar10-jpeg")
+    with pytest.raises(ValueError, match="mnist5k"):
+        resolve("04", "laptop", data={"name": CIFAR10_OR_FALLBACK, "train_size": 4500,
+                                      "test_size": 1000, "split_seed": 0, "pad_to": 32})
+    assert capsys.readouterr().out == ""

@@ -279,8 +279,8 @@ def width_table(
                 "test_error": float(
                     np.mean([final_test_error(runs[(noise, width, s)]) for s in seeds])
                 ),
-                "test_error_std": float(
-                    np.std([final_test_error(runs[(noise, width, s)]) for s in seeds], ddof=1)
+                "test_error_std": float(  # population std (ddof 0), as analysis.seed_bands
+                    np.std([final_test_error(runs[(noise, width, s)]) for s in seeds])
                 ) if len(seeds) > 1 else float("nan"),
                 "fragmentation": float(np.mean([fragmentation(p).double().mean() for p in preds])),
                 "similarity": pairwise_similarity(preds) if len(preds) > 1 else float("nan"),

