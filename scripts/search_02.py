@@ -47,11 +47,9 @@ def main(argv: list[str]) -> None:
             table = rows.groupby(["volume", "width"])[metric].mean().unstack("width").round(3)
             print(f"{subset} {metric}\n{table.to_string()}")
     claims = ClaimsTable("search")
-    kwargs = {}
-    if "dataset" in nb02_claims.add_claims.__code__.co_varnames:
-        kwargs = {"dataset": params.dataset, "seeds": len(params.seeds)}
     nb02_claims.add_claims(claims, result.final, result.volumes, params.interpolation_tolerance,
-                           params.peak_factor, params.peak_margin, **kwargs)
+                           params.peak_factor, params.peak_margin, dataset=params.dataset,
+                           seeds=len(params.seeds))
     print(claims.frame()[["claim", "measured", "holds"]].to_string())
 
 
