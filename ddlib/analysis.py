@@ -178,9 +178,10 @@ def bootstrap_peak_excess(
     widths = samples.sort_index().index
     generator = np.random.default_rng(seed)
     draws = generator.integers(0, values.shape[1], size=(resamples, values.shape[1]))
+    curves = values[:, draws].mean(axis=2)  # widths x resamples, all resampled means at once
     excess = np.empty(resamples)
-    for i, columns in enumerate(draws):
-        curve = pd.Series(values[:, columns].mean(axis=1), index=widths)
+    for i in range(resamples):  # the rule itself works on one curve
+        curve = pd.Series(curves[:, i], index=widths)
         value = peak_excess(peak_near_threshold(curve, threshold, factor, margin, largest=largest),
                             margin, largest=largest)
         excess[i] = -math.inf if math.isnan(value) else value

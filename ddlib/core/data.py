@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from ddlib.core.paths import data_root
+from ddlib.core.store import atomic_write_bytes
 
 REGRESSION_DATASETS = ("diabetes", "student-teacher", "california-housing", "who-life-expectancy")
 FEATURE_COUNTS = {"diabetes": 10, "student-teacher": 20, "california-housing": 8,
@@ -351,29 +352,18 @@ def _read_image_cache(path: Path, key: str):
 
 
 def _write_image_cache(path: Path, key: str, x_tr, y_tr, x_te, y_te, classes: int) -> None:
-    """Write the cache through a temporary sibling and a rename; a folder that cannot be written
-    (read-only) just goes without a cache. Temporaries older than an hour (a killed writer's) are
-    removed first."""
+    """Write the cache atomically (:func:`ddlib.core.store.atomic_write_bytes`); a folder that
+    cannot be written (read-only, full) just goes without a cache. Temporaries older than an hour
+    (a killed writer's) are removed first."""
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         with contextlib.suppress(OSError):
             if time.time() - stale.stat().st_mtime > 3600:
                 stale.unlink()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, key=np.array(key), x_train=x_tr, y_train=y_tr, x_test=x_te,
-                     y_test=y_te, classes=np.array(classes))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if not isinstance(error, OSError):  # a full or read-only disk only costs the cache
-            raise
+    buffer = io.BytesIO()
+    np.savez(buffer, key=np.array(key), x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te,
+             classes=np.array(classes))
+    with contextlib.suppress(OSError):
+        atomic_write_bytes(path, buffer.getvalue())
 
 
 def _take(name: str, size: int | None, available: int, what: str) -> int:

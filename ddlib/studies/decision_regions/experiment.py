@@ -264,11 +264,13 @@ def width_table(
     runs: Mapping[tuple[float, int, int], Run], predictions: Mapping[tuple[float, int, int], Tensor]
 ) -> pd.DataFrame:
     """One row per (label noise, width): mean test/train error and fragmentation over seeds and the
-    seed-to-seed similarity (``runs`` and ``predictions`` keyed by (noise, width, seed))."""
+    seed-to-seed similarity (``runs`` and ``predictions`` keyed by (noise, width, seed)); the last
+    two are the plane means of :func:`width_plane_values`."""
+    planes = width_plane_values(runs, predictions)
+    fragments, similarities = planes["fragmentation"], planes["similarity"]
     rows = []
     for noise, width in sorted({(n, w) for n, w, _ in runs}):
         seeds = sorted(s for n, w, s in runs if (n, w) == (noise, width))
-        preds = [predictions[(noise, width, s)] for s in seeds]
         rows.append(
             {
                 "label_noise": noise,
@@ -282,8 +284,9 @@ def width_table(
                 "test_error_std": float(  # population std (ddof 0), as analysis.seed_bands
                     np.std([final_test_error(runs[(noise, width, s)]) for s in seeds])
                 ) if len(seeds) > 1 else float("nan"),
-                "fragmentation": float(np.mean([fragmentation(p).double().mean() for p in preds])),
-                "similarity": pairwise_similarity(preds) if len(preds) > 1 else float("nan"),
+                "fragmentation": float(fragments.loc[(noise, width)].mean()),
+                "similarity": float(similarities.loc[(noise, width)].mean())
+                if (noise, width) in similarities.index else float("nan"),
             }
         )
     return pd.DataFrame(rows)
