@@ -54,6 +54,7 @@ class ConvNet(nn.Module):
         self.features = nn.Sequential(*layers, nn.MaxPool2d(4), nn.Flatten())
         self.classifier = nn.Linear(8 * width, num_classes)
         self.to(memory_format=torch.channels_last)
+        self.channels_last = True  # inputs too; switched off where vmap forbids it (stacking)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-2:] != (INPUT_SIZE, INPUT_SIZE):
@@ -61,4 +62,6 @@ class ConvNet(nn.Module):
                 f"ConvNet expects {INPUT_SIZE}x{INPUT_SIZE} inputs, got "
                 f"{tuple(x.shape[-2:])}; pad or resize them (load_classification(pad_to=32))"
             )
-        return self.classifier(self.features(x.contiguous(memory_format=torch.channels_last)))
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.classifier(self.features(x))

@@ -66,8 +66,11 @@ class PreActResNet18(nn.Module):
         self.final_norm = norm2d(channels, batch_norm)
         self.classifier = nn.Linear(channels, num_classes)
         self.to(memory_format=torch.channels_last)
+        self.channels_last = True  # inputs too; switched off where vmap forbids it (stacking)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.blocks(self.stem(x.contiguous(memory_format=torch.channels_last)))
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        out = self.blocks(self.stem(x))
         out = F.relu(self.final_norm(out))
         return self.classifier(F.adaptive_avg_pool2d(out, 1).flatten(1))

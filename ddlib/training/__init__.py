@@ -9,13 +9,16 @@ otherwise trains it with the loop of ``config["kind"]``:
 - ``"lc_training"`` -> :func:`ddlib.training.lc_logged.train_steps` (local complexity logged on a
   log-spaced step grid).
 
-:func:`train_sweep` trains a list of configs (a sweep) with a progress bar over runs;
+:func:`train_sweep` trains a list of configs (a sweep) with a progress bar over runs, runs of
+one shape stacked together where that is faster (:mod:`ddlib.training.stacked`), or hands them to
+a Slurm or Ray cluster (:mod:`ddlib.execution`);
 :func:`load_model` rebuilds the model of a finished run at its final or a kept checkpoint.
 May import ``ddlib.core``, ``ddlib.models`` and ``ddlib.metrics``; never a plotting or study module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -27,6 +30,7 @@ from ddlib.core.progress import progress as progress_bar
 from ddlib.core.store import Run, RunStore
 from ddlib.training.config import EXAMPLE_CONFIGS, validate_config
 from ddlib.training.evaluation import evaluate, load_model, predict_logits, training_data
+from ddlib.training.stacked import check_stack_policy, shape_groups, stacks_on
 
 __all__ = ["EXAMPLE_CONFIGS", "evaluate", "load_model", "predict_logits", "train", "train_sweep",
            "training_data", "validate_config"]
@@ -69,13 +73,61 @@ def train(config: Mapping[str, Any], store: RunStore | None = None,
 
 def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = None,
                 device: str | torch.device = "auto", progress: bool = True, *,
-                allow_download: bool = False) -> list[Run]:
-    """Train every config of a sweep in turn (finished runs are loaded, partial ones resumed).
+                allow_download: bool = False, stack: str = "auto", executor: str = "local",
+                executor_options: Mapping[str, Any] | None = None) -> list[Run]:
+    """Train every config of a sweep (finished runs are loaded, partial ones resumed).
 
-    Every config is validated before the first one trains.
+    Every config (and the executor) is validated before the first one trains. ``executor``:
+    ``"local"`` trains here; ``"slurm"`` / ``"ray"`` hand the missing runs to a cluster
+    (:func:`ddlib.execution.dispatch`) and wait. Locally, ``stack`` chooses whether runs of one
+    shape group (equal configs but for the seeds) train together as a stacked ensemble
+    (:mod:`ddlib.training.stacked`): ``"auto"`` (on CUDA only; measured slower on the CPU),
+    ``"always"`` or ``"never"``.
     """
     store = store or RunStore()
+    check_stack_policy(stack)
     for config in configs:
         validate_config(config)
-    return [train(copy.deepcopy(dict(c)), store, device, progress, allow_download=allow_download)
-            for c in progress_bar(configs, "sweep", enabled=progress, leave=True)]
+    configs = [copy.deepcopy(dict(c)) for c in configs]
+    if executor != "local":
+        from ddlib.execution import dispatch, validate_executor
+
+        validate_executor(executor, executor_options or {})
+        dispatch(configs, store.root, executor, executor_options or {}, str(device), progress)
+        return [store.run(c) for c in configs]
+    chosen = pick_device(device)
+    groups = shape_groups(configs) if stacks_on(stack, chosen) else [[i] for i in range(len(configs))]
+    for group in progress_bar(groups, "sweep", enabled=progress, leave=True):
+        if len(group) == 1:
+            train(configs[group[0]], store, chosen, progress, allow_download=allow_download)
+        else:
+            _train_together([configs[i] for i in group], store, chosen, progress)
+    return [store.run(c) for c in configs]
+
+
+def _train_together(configs: Sequence[Mapping[str, Any]], store: RunStore, device: torch.device,
+                    progress: bool, resume_every_seconds: float = 60.0) -> None:
+    """Train the unfinished runs of one shape group as a stacked ensemble, holding every
+    member's lock (taken in run-id order, so concurrent workers cannot deadlock)."""
+    from ddlib.training.classifier import train_epochs
+    from ddlib.training.stacked import train_stacked
+
+    runs = sorted({run.id: run for run in map(store.run, configs)}.values(), key=lambda r: r.id)
+    with contextlib.ExitStack() as locks:
+        for run in runs:
+            locks.enter_context(run.lock())
+        pending = [run for run in runs if not run.is_trained()]
+        teachers = []
+        for run in pending:
+            run.clear_temporaries()
+            teacher = None
+            if run.config.get("loss") == "distill_mse":
+                teacher = load_model(train(run.config["teacher"], store, device, progress),
+                                     device=device)
+            teachers.append(teacher)
+        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            if len(pending) == 1:
+                train_epochs(pending[0], device, teachers[0], progress, resume_every_seconds)
+            elif pending:
+                train_stacked(pending, device, teachers, progress, resume_every_seconds)

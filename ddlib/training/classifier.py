@@ -44,8 +44,12 @@ def learning_rate(optimizer: Mapping[str, Any], epoch_progress: float, epochs: i
     return lr
 
 
-def make_optimizer(spec: Mapping[str, Any], parameters) -> torch.optim.Optimizer:
-    """SGD (with momentum), Adam, AdamW or SAM over an SGD / Adam base, from a config's spec."""
+def make_optimizer(spec: Mapping[str, Any], parameters, stacked: bool = False
+                   ) -> torch.optim.Optimizer:
+    """SGD (with momentum), Adam, AdamW or SAM over an SGD / Adam base, from a config's spec.
+
+    ``stacked``: the parameters are a stacked ensemble's (only SAM's norm depends on it; the other
+    updates act element by element, so one optimiser serves every member exactly)."""
     kwargs = {"lr": spec["lr"], "weight_decay": spec.get("weight_decay", 0.0)}
     name = spec["name"]
     if name == "sgd":
@@ -58,7 +62,7 @@ def make_optimizer(spec: Mapping[str, Any], parameters) -> torch.optim.Optimizer
 
     base = spec.get("base", "sgd")
     extra = {"momentum": spec.get("momentum", 0.0)} if base == "sgd" else {}
-    return SAM(parameters, base=base, rho=spec.get("rho", 0.05), **kwargs, **extra)
+    return SAM(parameters, base=base, rho=spec.get("rho", 0.05), stacked=stacked, **kwargs, **extra)
 
 
 def augment_crop_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -11,6 +11,10 @@ Usage (two forward/backward passes per batch):
 
     loss_fn(model(x), y).backward(); optimizer.first_step()
     loss_fn(model(x), y).backward(); optimizer.second_step()
+
+With ``stacked=True`` the parameters are those of a stacked ensemble (dimension 0 indexes the
+member, ``ddlib.training.stacked``): ||g|| and e are computed for every member separately, so each
+member takes exactly the step it would take alone.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ BASE_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 class SAM(torch.optim.Optimizer):
     """SAM around a base optimiser named ``base`` (one of BASE_OPTIMIZERS) built with ``base_kwargs``."""
 
-    def __init__(self, params: Iterable, base: str = "sgd", rho: float = 0.05, **base_kwargs):
+    def __init__(self, params: Iterable, base: str = "sgd", rho: float = 0.05,
+                 stacked: bool = False, **base_kwargs):
         if base not in BASE_OPTIMIZERS:
             raise ValueError(f"base must be one of {sorted(BASE_OPTIMIZERS)}, got {base!r}")
         if not rho >= 0.0:
@@ -37,18 +42,19 @@ class SAM(torch.optim.Optimizer):
         super().__init__(params, {"rho": rho, **base_kwargs})
         self.base_optimizer = BASE_OPTIMIZERS[base](self.param_groups, **base_kwargs)
         self.param_groups = self.base_optimizer.param_groups
+        self.stacked = stacked
 
     @torch.no_grad()
     def _grad_norm(self) -> torch.Tensor:
-        norms = [
-            p.grad.norm(2)
-            for group in self.param_groups
-            for p in group["params"]
-            if p.grad is not None
-        ]
-        if not norms:
+        """The global L2 norm of the gradient: a scalar, or one per member when stacked."""
+        grads = [p.grad for group in self.param_groups for p in group["params"]
+                 if p.grad is not None]
+        if not grads:
             raise ValueError("first_step needs gradients: call loss.backward() before it")
-        return torch.linalg.vector_norm(torch.stack(norms), 2)
+        if self.stacked:
+            norms = torch.stack([g.flatten(1).norm(2, dim=1) for g in grads], dim=1)
+            return torch.linalg.vector_norm(norms, 2, dim=1)
+        return torch.linalg.vector_norm(torch.stack([g.norm(2) for g in grads]), 2)
 
     @torch.no_grad()
     def first_step(self, zero_grad: bool = True) -> None:
@@ -60,7 +66,8 @@ class SAM(torch.optim.Optimizer):
                 if p.grad is None:
                     continue
                 self.state[p]["w"] = p.detach().clone()
-                p.add_(p.grad * scale.to(p.device))
+                member_scale = scale.view(-1, *[1] * (p.dim() - 1)) if self.stacked else scale
+                p.add_(p.grad * member_scale.to(p.device))
         if zero_grad:
             self.zero_grad()
 
