@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Regenerate every figure family: executes the notebooks with papermill for one profile.
 #   ./run_all.sh [--profile smoke|laptop|paper] [--only 01,03] [--jobs N] [-p name value ...] [-y name yaml ...]
+#                [--executor local|slurm|ray] [--executor-opt key=value ...]
 # -p passes a scalar (papermill -p); -y a YAML value such as a list: -y widths "[1, 2, 4]".
+# --executor trains the notebooks' sweeps here (local, the default), as Slurm jobs or on Ray;
+# --executor-opt sets one of its options (repeatable), e.g. --executor-opt partition=gpu
+# (the list: .venv/bin/python -m ddlib.execution help slurm); see docs/cluster.md.
 # --jobs N runs N notebooks at a time, each with (CPU cores / N) threads (default: one per core,
 # at most 2: the small models of the laptop profile use two single-threaded processes better).
 # Executed notebooks, HTML exports and the gathered claims report go to reports/<profile>/,
@@ -10,9 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 cores="$(nproc 2>/dev/null || echo 1)"
 profile=laptop; only=""; jobs=$(( cores < 2 ? 1 : 2 )); names=(); values=(); kinds=()
+executor=""; executor_opts=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
@@ -21,15 +26,32 @@ while [ $# -gt 0 ]; do
             [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run_all.sh: --jobs '$jobs' is not allowed; use a positive integer"; exit 2; } ;;
     -p|-y) kinds+=("$1"); names+=("${2:?$1 needs a name and a value}")
            values+=("${3:?$1 $2 needs a value}"); shift 3 ;;
+    --executor) executor="${2:?--executor needs a value: local, slurm or ray}"; shift 2
+                case "$executor" in local|slurm|ray) ;; *)
+                  echo "run_all.sh: --executor '$executor' is unknown; allowed: local, slurm, ray"; exit 2 ;; esac ;;
+    --executor-opt) opt="${2:?--executor-opt needs KEY=VALUE, e.g. partition=gpu}"; shift 2
+                    [[ "$opt" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || {
+                      echo "run_all.sh: --executor-opt '$opt' is not KEY=VALUE (e.g. --executor-opt partition=gpu)"; exit 2; }
+                    executor_opts+=("$opt") ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run_all.sh: unknown option '$1'"; usage; exit 2 ;;
   esac
 done
 case "$profile" in smoke|laptop|paper) ;; *)
   echo "run_all.sh: --profile '$profile' is unknown; allowed: smoke, laptop, paper"; exit 2 ;; esac
+if [ ${#executor_opts[@]} -gt 0 ] && [ "$executor" != slurm ] && [ "$executor" != ray ]; then
+  echo "run_all.sh: --executor-opt needs --executor slurm or ray (local takes no options)"; exit 2
+fi
 
 source scripts/ensure_venv.sh
 py=.venv/bin/python
+# The executor and its options are checked (and its engine looked for) before anything runs; they
+# are global: passed to every notebook as -p executor NAME -y "executor_options: {...}".
+executor_args=()
+if [ -n "$executor" ]; then
+  executor_yaml="$($py -m ddlib.execution options "$executor" "${executor_opts[@]+"${executor_opts[@]}"}")" || exit 2
+  executor_args=(-p executor "$executor" -y "executor_options: $executor_yaml")
+fi
 notebooks=()
 for nb in notebooks/[0-9][0-9]_*.ipynb; do
   key="$(basename "$nb" | cut -c1-2)"
@@ -76,7 +98,7 @@ run_one() {  # run_one <notebook> <stem> <papermill args...>: executes, exports,
 echo "running ${#notebooks[@]} notebook(s), $jobs at a time, $threads thread(s) each"
 for nb in "${notebooks[@]}"; do
   stem="$(basename "$nb" .ipynb)"; key="${stem:0:2}"; stems+=("$stem")
-  args=(-p profile "$profile")
+  args=(-p profile "$profile" "${executor_args[@]+"${executor_args[@]}"}")
   for i in "${!names[@]}"; do
     $py -m ddlib.studies check "$key" "${names[$i]}" >/dev/null || continue
     if [ "${kinds[$i]}" = "-p" ]; then args+=(-p "${names[$i]}" "${values[$i]}")

@@ -33,12 +33,15 @@ NOTEBOOKS = ROOT / "notebooks"
 # layer -> layers it must not import (a layer is the second component of a ddlib module name,
 # "root" for ``ddlib`` itself). ``ddlib.studies`` is further restricted by _study_violation.
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "core": frozenset({"models", "metrics", "training", "analysis", "plotting", "studies"}),
+    "core": frozenset({"models", "metrics", "training", "analysis", "plotting", "studies",
+                       "execution"}),
     "models": frozenset({"metrics", "training", "analysis", "plotting", "studies", "root"}),
     "metrics": frozenset({"training", "plotting", "studies"}),
     "analysis": frozenset({"training", "plotting", "studies", "metrics"}),
     "training": frozenset({"plotting", "studies"}),
-    "plotting": frozenset({"studies", "training"}),
+    "plotting": frozenset({"studies", "training", "execution"}),
+    # where runs train (here, Slurm, Ray): needs the store and the training entry point only
+    "execution": frozenset({"models", "metrics", "analysis", "plotting", "studies"}),
     "root": frozenset({"studies"}),
 }
 # Layers that no module outside ddlib.studies may import.

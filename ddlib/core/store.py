@@ -285,15 +285,158 @@ class Run:
         atomic_write_json(path, table.to_dict(orient="records"))
         return table
 
+    LOCK_HEARTBEAT_SECONDS = 15.0  # how often a holder shows it is alive (rewrites its lease)
+    LOCK_STALE_SECONDS = 180.0     # a lease unchanged this long (seen by a waiter) is abandoned
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Exclusive lock on this run across processes (one writer at a time)."""
+        """Exclusive lock on this run across processes and machines (one writer at a time).
+
+        Two layers, so that a store on a shared filesystem does not rely on ``flock`` alone:
+
+        1. ``flock`` on ``.lock``: immediate between processes of one machine and released by
+           the kernel when its holder dies (on Linux NFS clients it becomes a POSIX lock, which
+           is shared between clients only where the mount has working locking: not with
+           ``nolock`` or ``local_lock=...``, nor on some Lustre / BeeGFS set-ups);
+        2. a lease that needs only atomic ``mkdir`` (exclusive on local filesystems and on NFS)
+           and atomic rename within a folder: the folder ``.lock.d`` is created by the holder,
+           which writes ``owner.json`` (machine, process, token) and rewrites it every
+           ``LOCK_HEARTBEAT_SECONDS``. A waiter removes the lease when its owner is a dead
+           process of this machine, or when it has seen the lease unchanged for
+           ``LOCK_STALE_SECONDS`` (its holder's machine died or lost the filesystem). No clock
+           is compared between machines.
+        """
         with open(self.dir / ".lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
+                import threading
+
+                token = self._take_lease()
+                stop = threading.Event()
+                beat = threading.Thread(target=self._keep_lease, args=(token, stop), daemon=True,
+                                        name=f"lease-{self.id}")
+                beat.start()
+                try:
+                    yield
+                finally:
+                    stop.set()
+                    beat.join()
+                    self._drop_lease(token)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _machine() -> str:
+        """This machine, as a lease names it: host name and kernel boot id."""
+        import socket
+
+        try:
+            boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        except OSError:
+            boot = ""
+        return f"{socket.gethostname()}/{boot}"
+
+    @staticmethod
+    def _process_alive(pid: int) -> bool:
+        """Whether process ``pid`` of this machine exists and is not a zombie."""
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        return state not in ("Z", "X")
+
+    def _lease_text(self, folder: Path) -> str:
+        """The content of ``folder/owner.json`` ('' when missing or unreadable)."""
+        try:
+            return (folder / "owner.json").read_text()
+        except (OSError, UnicodeDecodeError):
+            return ""
+
+    def _lease_abandoned(self, text: str) -> bool:
+        """Whether the lease ``text`` belongs to a dead process of this machine."""
+        try:
+            owner = json.loads(text)
+            return owner["machine"] == self._machine() and not self._process_alive(int(owner["pid"]))
+        except (ValueError, KeyError, TypeError):
+            return False
+
+    def _take_lease(self) -> str:
+        """Create the lease folder (waiting while another holder keeps it); returns its token."""
+        import uuid
+
+        folder, token = self.dir / ".lock.d", uuid.uuid4().hex
+        seen, since, delay = None, time.monotonic(), 0.05
+        while True:
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                text = self._lease_text(folder)
+                if text != seen:
+                    seen, since = text, time.monotonic()
+                stale = time.monotonic() - since > self.LOCK_STALE_SECONDS
+                if stale or self._lease_abandoned(text):
+                    if stale:
+                        print(f"run {self.id}: its lock was not renewed for "
+                              f"{self.LOCK_STALE_SECONDS:.0f} s ({text.strip() or 'no owner'}); "
+                              "taking it over")
+                    self._break_lease(folder, text)
+                    seen, since = None, time.monotonic()
+                    continue
+                time.sleep(delay)
+                delay = min(1.0, delay * 2)
+                continue
+            self._write_lease(folder, token, 0)
+            return token
+
+    def _write_lease(self, folder: Path, token: str, beat: int) -> None:
+        owner = {"machine": self._machine(), "pid": os.getpid(), "token": token, "beat": beat}
+        atomic_write_json(folder / "owner.json", owner)
+
+    def _keep_lease(self, token: str, stop: Any) -> None:
+        """Heartbeat thread: rewrite the lease until ``stop`` is set or the lease is not ours."""
+        folder, beat = self.dir / ".lock.d", 0
+        while not stop.wait(self.LOCK_HEARTBEAT_SECONDS):
+            beat += 1
+            if f'"{token}"' not in self._lease_text(folder):
+                return
+            with contextlib.suppress(OSError):
+                self._write_lease(folder, token, beat)
+
+    def _break_lease(self, folder: Path, text: str) -> None:
+        """Remove the lease whose content was ``text``: renamed away first (atomic, so that two
+        waiters cannot both remove it), put back if it turned out to be a newer one."""
+        import shutil
+        import uuid
+
+        victim = folder.with_name(f"{folder.name}.stale.{uuid.uuid4().hex}")
+        try:
+            os.rename(folder, victim)
+        except OSError:
+            return
+        if self._lease_text(victim) != text:
+            with contextlib.suppress(OSError):
+                os.rename(victim, folder)
+                return
+        shutil.rmtree(victim, ignore_errors=True)
+
+    def _drop_lease(self, token: str) -> None:
+        """Release the lease if it is still ours (a waiter may have judged it stale)."""
+        import shutil
+        import uuid
+
+        folder = self.dir / ".lock.d"
+        if f'"{token}"' not in self._lease_text(folder):
+            return
+        victim = folder.with_name(f"{folder.name}.released.{uuid.uuid4().hex}")
+        with contextlib.suppress(OSError):
+            os.rename(folder, victim)
+            shutil.rmtree(victim, ignore_errors=True)
 
 
 class RunStore:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ddlib.core.data_sources import CIFAR10_CANDIDATES, CIFAR10_OR_FALLBACK, choose_cifar10
 from ddlib.core.params import Params, closest_name
+from ddlib.execution import use_executor
 
 PROFILE_NAMES = ("smoke", "laptop", "paper")
 NOTEBOOKS = {  # notebook number -> study folder (named like the notebook)
@@ -45,13 +46,15 @@ def parameter_names(notebook: str) -> list[str]:
     return list(profile_module(notebook).PROFILES["smoke"])
 
 
-ALWAYS_ALLOWED = ("profile", "device")
+ALWAYS_ALLOWED = ("profile", "device", "executor", "executor_options")
+EXECUTOR_NAMES = ("executor", "executor_options")
 NOTEBOOK_NAMES = ("In", "Out", "exit", "quit", "get_ipython")  # IPython's own globals
 
 
 def validate_names(notebook: str, names: Iterable[str]) -> None:
-    """Raise if any name is not a parameter of ``notebook`` (``profile`` and ``device`` are
-    always allowed), naming the closest known parameter."""
+    """Raise if any name is not a parameter of ``notebook`` (``profile``, ``device``,
+    ``executor`` and ``executor_options`` are always allowed), naming the closest known
+    parameter."""
     known = [*parameter_names(notebook), *ALWAYS_ALLOWED]
     unknown = [name for name in names if name not in known]
     if unknown:
@@ -101,6 +104,10 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
     that is no parameter is an error naming the closest one (see :func:`injected_names`). Every
     value is then checked by its rule (``RULES`` of the study's params module) and the study's
     cross-field ``validate``, all before any data is loaded.
+
+    The globals (or kwargs) ``executor`` and ``executor_options`` choose where the notebook's
+    sweeps train (``"local"``, ``"slurm"``, ``"ray"``; see :mod:`ddlib.execution`): they are
+    checked here, with the engine looked for, and set for every later ``train_sweep`` call.
     """
     if profile not in PROFILE_NAMES:
         raise ValueError(f"profile={profile!r} is unknown; allowed profiles: {list(PROFILE_NAMES)}")
@@ -112,6 +119,9 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
         chosen.update({k: namespace[k] for k in defaults if k in namespace})
     validate_names(notebook, overrides)
     chosen.update({k: v for k, v in overrides.items() if k in defaults})
+    given = {**{k: namespace[k] for k in EXECUTOR_NAMES if namespace and k in namespace},
+             **{k: overrides[k] for k in EXECUTOR_NAMES if k in overrides}}
+    use_executor(given.get("executor", "local"), given.get("executor_options") or {})
     params = Params({name: module.RULES[name].check(name, value) for name, value in chosen.items()})
     if _get(params, getattr(module, "DATASET_KEY", ())) == CIFAR10_OR_FALLBACK:
         params = _choose_dataset(module, params)

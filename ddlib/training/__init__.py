@@ -73,13 +73,15 @@ def train(config: Mapping[str, Any], store: RunStore | None = None,
 
 def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = None,
                 device: str | torch.device = "auto", progress: bool = True, *,
-                allow_download: bool = False, stack: str = "auto", executor: str = "local",
+                allow_download: bool = False, stack: str = "auto", executor: str | None = None,
                 executor_options: Mapping[str, Any] | None = None) -> list[Run]:
     """Train every config of a sweep (finished runs are loaded, partial ones resumed).
 
     Every config (and the executor) is validated before the first one trains. ``executor``:
     ``"local"`` trains here; ``"slurm"`` / ``"ray"`` hand the missing runs to a cluster
-    (:func:`ddlib.execution.dispatch`) and wait. Locally, ``stack`` chooses whether runs of one
+    (:func:`ddlib.execution.dispatch`) and wait; ``None`` (the default) takes the executor and
+    options chosen by :func:`ddlib.execution.use_executor` (a notebook's ``executor`` parameter),
+    ``"local"`` when none was chosen. Locally, ``stack`` chooses whether runs of one
     shape group (equal configs but for the seeds) train together as a stacked ensemble
     (:mod:`ddlib.training.stacked`): ``"auto"`` (on CUDA only; measured slower on the CPU),
     ``"always"`` or ``"never"``.
@@ -89,6 +91,11 @@ def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = N
     for config in configs:
         validate_config(config)
     configs = [copy.deepcopy(dict(c)) for c in configs]
+    if executor is None:
+        from ddlib.execution import current_executor
+
+        executor, chosen_options = current_executor()
+        executor_options = chosen_options if executor_options is None else executor_options
     if executor != "local":
         from ddlib.execution import dispatch, validate_executor
 
