@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import astuple, dataclass
 from typing import Any
 
 import torch
@@ -110,6 +111,33 @@ def evaluation_row(model: nn.Module, data: ClassificationData, epoch: int,
     }
 
 
+@dataclass(frozen=True)
+class LoopSettings:
+    """What the epoch loop reads from a classifier config (shared by one-at-a-time and stacked
+    training, so that both step through the same schedule)."""
+
+    epochs: int
+    batch_size: int
+    steps_per_epoch: int
+    keep: frozenset[int]         # epochs whose checkpoint is kept
+    evaluate_at: frozenset[int]  # epochs with an evaluation row (the last one always)
+    loss_kind: str
+    is_sam: bool
+    augment: bool                # random crop + flip
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any], train_size: int) -> LoopSettings:
+        epochs, batch_size = config["epochs"], config["batch_size"]
+        return cls(epochs, batch_size, -(-train_size // batch_size),
+                   frozenset(config.get("checkpoint_epochs", [])),
+                   frozenset([*config.get("eval_epochs", []), epochs]),
+                   config.get("loss", "ce"), config["optimizer"]["name"] == "sam",
+                   config.get("augment", "none") == "crop_flip")
+
+    def __iter__(self):
+        return iter(astuple(self))
+
+
 def train_epochs(run: Run, device: torch.device, teacher: nn.Module | None, progress: bool,
                  resume_every_seconds: float) -> None:
     """Train ``run`` (resuming from its resume point) to ``config["epochs"]`` and finish it."""
@@ -125,12 +153,8 @@ def train_epochs(run: Run, device: torch.device, teacher: nn.Module | None, prog
         optimizer.load_state_dict(state["optimizer"])
 
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    epochs, batch_size = config["epochs"], config["batch_size"]
-    steps_per_epoch = -(-len(x_train) // batch_size)
-    keep, evaluate_at = set(config.get("checkpoint_epochs", [])), set(config.get("eval_epochs", []))
-    evaluate_at.add(epochs)
-    loss_kind, is_sam = config.get("loss", "ce"), config["optimizer"]["name"] == "sam"
-    augment = config.get("augment", "none") == "crop_flip"
+    epochs, batch_size, steps_per_epoch, keep, evaluate_at, loss_kind, is_sam, augment = \
+        LoopSettings.of(config, len(x_train))
     last_save, started = time.monotonic(), time.monotonic()
     label = f"{config['model']['name']} {run.id[:6]}"
     for epoch in progress_bar(range(start_epoch + 1, epochs + 1), label, enabled=progress):

@@ -39,6 +39,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from ddlib.core.progress import progress as progress_bar
 from ddlib.core.store import Run, config_hash
 from ddlib.training.classifier import (
+    LoopSettings,
     _teacher_logits,
     augment_crop_flip,
     evaluation_row,
@@ -198,12 +199,8 @@ def _train_group(runs: Sequence[Run], resumes: Sequence[tuple | None],
         metrics = [list(r[2]) for r in resumes]
 
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    epochs, batch_size = config["epochs"], config["batch_size"]
-    steps_per_epoch = -(-len(x_train) // batch_size)
-    keep, evaluate_at = set(config.get("checkpoint_epochs", [])), set(config.get("eval_epochs", []))
-    evaluate_at.add(epochs)
-    loss_kind, is_sam = config.get("loss", "ce"), config["optimizer"]["name"] == "sam"
-    augment = config.get("augment", "none") == "crop_flip"
+    epochs, batch_size, steps_per_epoch, keep, evaluate_at, loss_kind, is_sam, augment = \
+        LoopSettings.of(config, len(x_train))
     last_save, started = time.monotonic(), time.monotonic()
     label = f"{config['model']['name']} x{len(runs)} stacked"
 
