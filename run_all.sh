@@ -79,7 +79,8 @@ export TQDM_DISABLE=1 MPLBACKEND=Agg
 threads=$(( cores / jobs > 0 ? cores / jobs : 1 ))
 export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
 status_dir="$(mktemp -d)"; trap 'rm -rf "$status_dir"' EXIT
-stems=()
+board="$status_dir/board"; mkdir -p "$board"; export DDLIB_SWEEP_BOARD="$board"; : > "$out/helpers.log"
+stems=(); notebook_pids=()
 
 run_one() {  # run_one <notebook> <stem> <papermill args...>: executes, exports, prints one line
   local nb="$1" stem="$2"; shift 2
@@ -108,8 +109,28 @@ for nb in "${notebooks[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
   printf '%s  %-32s started\n' "$(date +%H:%M:%S)" "$stem"
   run_one "$nb" "$stem" "${args[@]}" &
+  notebook_pids+=($!)
 done
+# A lane with no notebook left helps the running notebooks: it trains runs of their published
+# sweeps at the same thread count, so every run is bit-identical to the notebook's own
+# (ddlib/execution/sharing.py); a helper's log is $out/helpers.log.
+helpers=()
+while :; do
+  alive=0
+  for pid in "${notebook_pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
+  [ "$alive" -eq 0 ] && break
+  if [ $((alive + ${#helpers[@]})) -lt "$jobs" ]; then
+    printf '%s  %-32s started (a free lane trains runs of the notebooks still running)\n' \
+      "$(date +%H:%M:%S)" "helper $((${#helpers[@]} + 1))"
+    $py -m ddlib.execution share "$board" "$threads" >> "$out/helpers.log" 2>&1 &
+    helpers+=($!)
+  fi
+  sleep 2
+done
+touch "$board/stop"
 wait || true
+[ ${#helpers[@]} -eq 0 ] || printf '%s  helpers trained %s run(s)\n' "$(date +%H:%M:%S)" \
+  "$(find "$board/helped" -type f 2>/dev/null | wc -l)"
 failed=()
 for stem in "${stems[@]}"; do [ -e "$status_dir/$stem.failed" ] && failed+=("$stem"); done
 $py -m ddlib.core.claims "$profile" "${stems[@]}"

@@ -5,6 +5,9 @@
            prints the YAML mapping to pass as the notebooks' ``executor_options``
     python -m ddlib.execution help slurm
         -> the executor's options, their defaults and meanings
+    python -m ddlib.execution share BOARD THREADS
+        -> a helper on an idle lane: trains other processes' published sweep runs with THREADS
+           torch threads until BOARD/stop exists (:mod:`ddlib.execution.sharing`)
 
 Values are read as YAML scalars or lists: ``cpus_per_task=4`` is an integer, ``setup=[a, b]`` a
 list, ``partition=gpu`` a string.
@@ -14,13 +17,15 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import yaml
 
 from ddlib.execution import validate_executor
 from ddlib.execution.options import check_executor_name, describe
 
-USAGE = "usage: python -m ddlib.execution options EXECUTOR [KEY=VALUE ...] | help EXECUTOR"
+USAGE = ("usage: python -m ddlib.execution options EXECUTOR [KEY=VALUE ...] | help EXECUTOR | "
+         "share BOARD THREADS")
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, object]:
@@ -41,6 +46,12 @@ def parse_pairs(pairs: list[str]) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "share" and argv[2].isdigit():
+        from ddlib.execution.sharing import help_sweeps
+
+        trained = help_sweeps(Path(argv[1]), threads=int(argv[2]))
+        print(f"helper: trained {trained} run(s) of other notebooks' sweeps")
+        return 0
     if len(argv) < 2 or argv[0] not in ("options", "help"):
         print(USAGE, file=sys.stderr)
         return 2

@@ -84,7 +84,9 @@ def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = N
     ``"local"`` when none was chosen. Locally, ``stack`` chooses whether runs of one
     shape group (equal configs but for the seeds) train together as a stacked ensemble
     (:mod:`ddlib.training.stacked`): ``"auto"`` (on CUDA only; measured slower on the CPU),
-    ``"always"`` or ``"never"``.
+    ``"always"`` or ``"never"``. When ``DDLIB_SWEEP_BOARD`` names a folder (``run_all.sh`` sets
+    it), the sweep is published there while it trains, so that a helper on an idle core can train
+    some of its runs, bit-identically (:mod:`ddlib.execution.sharing`).
     """
     store = store or RunStore()
     check_stack_policy(stack)
@@ -102,13 +104,16 @@ def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = N
         validate_executor(executor, executor_options or {})
         dispatch(configs, store.root, executor, executor_options or {}, str(device), progress)
         return [store.run(c) for c in configs]
+    from ddlib.execution.sharing import published
+
     chosen = pick_device(device)
     groups = shape_groups(configs) if stacks_on(stack, chosen) else [[i] for i in range(len(configs))]
-    for group in progress_bar(groups, "sweep", enabled=progress, leave=True):
-        if len(group) == 1:
-            train(configs[group[0]], store, chosen, progress, allow_download=allow_download)
-        else:
-            _train_together([configs[i] for i in group], store, chosen, progress)
+    with published(configs, store, str(chosen)):
+        for group in progress_bar(groups, "sweep", enabled=progress, leave=True):
+            if len(group) == 1:
+                train(configs[group[0]], store, chosen, progress, allow_download=allow_download)
+            else:
+                _train_together([configs[i] for i in group], store, chosen, progress)
     return [store.run(c) for c in configs]
 
 
