@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 stamp="$venv/.requirements.sha256"
-wanted="$(sha256sum "$root/requirements.txt" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+wanted="$(cat "$root/requirements.txt" "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"  # contents only: a moved clone keeps its .venv
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   python="${PYTHON:-$(command -v python3.11 || command -v python3 || true)}"
   [ -n "$python" ] || { echo "ensure_venv.sh: no python3 found; install Python 3.11 or set PYTHON" >&2; exit 1; }
