@@ -5,6 +5,7 @@ the two, and ends bit-identical to the same run trained alone (one torch thread 
 from __future__ import annotations
 
 import copy
+import os
 import subprocess
 import sys
 import time
@@ -78,3 +79,28 @@ def test_without_a_board_nothing_is_published(tmp_path, monkeypatch):
     with published(sweep(range(2)), RunStore(tmp_path / "store"), "cpu"):
         [path] = board.glob("*-*.json")
     assert not path.exists()
+
+
+def test_sweeps_announced_for_later_come_after_those_trained_now_and_go_at_exit(tmp_path):
+    from ddlib.execution.sharing import _sweeps
+
+    board = tmp_path / "board"
+    board.mkdir()
+    script = ("import sys, time; from ddlib.core.store import RunStore; "
+              "from ddlib.execution.sharing import announce, published; "
+              f"configs = {sweep(range(2))!r}; "
+              f"announce(configs[:1], RunStore({str(tmp_path / 'store')!r}), 'cpu'); "
+              "print('announced', flush=True); time.sleep(1)")
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, env={**os.environ, "DDLIB_SWEEP_BOARD": str(board)})
+    assert child.stdout.readline().strip() == "announced"
+    with_later = list(board.glob("*-later-*.json"))
+    os.environ["DDLIB_SWEEP_BOARD"] = str(board)
+    try:
+        with published(sweep(range(2, 4)), RunStore(tmp_path / "store"), "cpu"):
+            seeds = [[c["seed"] for c in s["configs"]] for s in _sweeps(board)]
+    finally:
+        del os.environ["DDLIB_SWEEP_BOARD"]
+    child.wait(timeout=60)
+    assert len(with_later) == 1 and seeds == [[2, 3], [0]]
+    assert not list(board.iterdir()), "an announced sweep outlived its process"

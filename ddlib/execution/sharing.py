@@ -9,6 +9,9 @@ when; changing a process's thread count mid-run would change the last bits).
 - :func:`published` (used by ``ddlib.training.train_sweep`` when ``DDLIB_SWEEP_BOARD`` names a
   folder) writes the sweep's configs to ``<board>/<pid>-<n>.json`` (atomically) while the sweep
   trains, and removes the file when it returns;
+- :func:`announce` writes configs the process will train *later* (``<board>/<pid>-later-<n>.json``,
+  removed when the process exits), so that a helper can train them while the process is busy
+  with something else (plane predictions, metrics); the sweeps being trained now come first;
 - :func:`help_sweeps` (``python -m ddlib.execution share BOARD``) trains published runs that are
   neither finished nor held by anyone, starting at the end of each sweep (its owner starts at the
   front), until ``<board>/stop`` exists. Each run is trained with ``ddlib.training.train`` under
@@ -18,6 +21,7 @@ when; changing a process's thread count mid-run would change the last bits).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import json
@@ -53,9 +57,22 @@ def published(configs: Sequence[Mapping[str, Any]], store: RunStore, device: str
         path.unlink(missing_ok=True)
 
 
+def announce(configs: Sequence[Mapping[str, Any]], store: RunStore, device: str) -> None:
+    """Show ``configs``, which this process trains later, on the board named by
+    ``DDLIB_SWEEP_BOARD`` until the process exits (does nothing without a board)."""
+    board = os.environ.get(BOARD_VARIABLE)
+    if not board or not configs:
+        return
+    path = Path(board) / f"{os.getpid()}-later-{next(_published)}.json"
+    atomic_write_json(path, {"store": str(store.root.absolute()), "device": device,
+                             "configs": [dict(c) for c in configs]})
+    atexit.register(path.unlink, missing_ok=True)
+
+
 def _sweeps(board: Path) -> list[dict[str, Any]]:
+    """The published sweeps, those being trained now before those announced for later."""
     sweeps = []
-    for path in sorted(board.glob("*-*.json")):
+    for path in sorted(board.glob("*-*.json"), key=lambda p: ("-later-" in p.name, p.name)):
         try:
             sweeps.append(json.loads(path.read_text()))
         except (OSError, ValueError):  # removed or being replaced right now

@@ -25,8 +25,10 @@ from torch import Tensor
 
 from ddlib.analysis import interpolation_threshold
 from ddlib.core.data import ClassificationData
+from ddlib.core.device import pick_device
 from ddlib.core.progress import progress
-from ddlib.core.store import CorruptRunError, Run, atomic_torch_save, config_hash
+from ddlib.core.store import CorruptRunError, Run, RunStore, atomic_torch_save, config_hash
+from ddlib.execution.sharing import announce
 from ddlib.metrics.decision_planes import (
     PlaneBatch,
     planes_through_triplets,
@@ -166,6 +168,20 @@ def _study_config(
         augment=params["augment"],
         teacher=teacher,
     )
+
+
+def announce_later_sweeps(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]], *,
+                          in_channels: int, image_size: int, num_classes: int,
+                          device: str = "auto") -> None:
+    """Offer the optimiser, distillation and width sweeps, trained later by this notebook, to a
+    helper on an idle core (``run_all.sh``'s free lane; :func:`ddlib.execution.sharing.announce`),
+    which trains them bit-identically while the notebook computes the architecture study's
+    planes. Without a board (a notebook run by hand) this does nothing."""
+    configs = [*optimizer_configs(params, specs).values(),
+               *distillation_configs(params, specs).values(),
+               *width_configs(params, in_channels=in_channels, image_size=image_size,
+                              num_classes=num_classes).values()]
+    announce(configs, RunStore(), str(pick_device(device)))
 
 
 def train_all(configs: Mapping[Any, Mapping[str, Any]], device: str = "auto") -> dict[Any, Run]:
