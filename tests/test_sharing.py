@@ -104,3 +104,14 @@ def test_sweeps_announced_for_later_come_after_those_trained_now_and_go_at_exit(
     child.wait(timeout=60)
     assert len(with_later) == 1 and seeds == [[2, 3], [0]]
     assert not list(board.iterdir()), "an announced sweep outlived its process"
+
+
+def test_a_sweep_left_on_the_board_by_a_dead_process_is_not_trained(tmp_path):
+    from ddlib.execution.sharing import _sweeps
+
+    board = tmp_path / "board"
+    board.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (board / f"{dead.pid}-0.json").write_text('{"store": "x", "device": "cpu", "configs": []}')
+    assert _sweeps(board) == [] and not list(board.iterdir())

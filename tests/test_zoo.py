@@ -98,3 +98,21 @@ def test_bad_parameters_raise():
         ViT(dim=16, depth=1, heads=2, mlp_dim=8)(torch.randn(1, 3, 28, 28))
     with pytest.raises(ValueError, match="width"):
         build_model({"name": "vgg", "width": 0})
+
+
+def test_the_small_resnet_trains_on_one_cpu_thread_without_crashing_the_process():
+    """torch 2.14.1's CPU backward of PreActResNet18 (width 4) in channels-last corrupted the heap
+    (notebook 04's kernel died); on the CPU the model keeps the default layout."""
+    import subprocess
+    import sys
+
+    script = ("import torch; torch.set_num_threads(1); torch.manual_seed(0)\n"
+              "from ddlib.models import build_model\n"
+              "m = build_model({'name': 'preact_resnet18', 'width': 4, 'in_channels': 3, 'num_classes': 10})\n"
+              "x, y = torch.randn(128, 3, 32, 32), torch.randint(0, 10, (128,))\n"
+              "for _ in range(30):\n"
+              "    torch.nn.functional.cross_entropy(m(x), y).backward()\n"
+              "assert all(p.is_contiguous() for p in m.parameters())\n"
+              "print('trained')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "trained", done.stderr[-2000:]

@@ -69,10 +69,23 @@ def announce(configs: Sequence[Mapping[str, Any]], store: RunStore, device: str)
     atexit.register(path.unlink, missing_ok=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _sweeps(board: Path) -> list[dict[str, Any]]:
     """The published sweeps, those being trained now before those announced for later."""
     sweeps = []
     for path in sorted(board.glob("*-*.json"), key=lambda p: ("-later-" in p.name, p.name)):
+        if not _alive(int(path.name.split("-")[0])):  # its process died without removing it
+            path.unlink(missing_ok=True)
+            continue
         try:
             sweeps.append(json.loads(path.read_text()))
         except (OSError, ValueError):  # removed or being replaced right now

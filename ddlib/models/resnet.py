@@ -3,8 +3,10 @@
 Four stages of two pre-activation basic blocks with widths ``[w, 2w, 4w, 8w]`` and strides
 ``[1, 2, 2, 2]``; a 3x3 stem convolution; final norm-ReLU, global average pooling and a linear
 classifier. ``w = 64`` is the standard ResNet18. ``batch_norm=False`` replaces every batch norm by
-the identity (Gamba et al.'s practical setting uses batch norm). Weights and activations use the
-channels-last memory layout (faster convolutions on CPU, and on GPU with mixed precision).
+the identity (Gamba et al.'s practical setting uses batch norm). On CUDA the inputs are made
+channels-last (cuDNN then runs the convolutions in that layout); on the CPU the default layout is
+kept: torch 2.14.1's CPU backward of this network in channels-last crashed the process (a heap
+corruption / segfault at width 4, one thread, reproduced outside the notebooks).
 """
 
 from __future__ import annotations
@@ -65,11 +67,10 @@ class PreActResNet18(nn.Module):
         self.blocks = nn.Sequential(*blocks)
         self.final_norm = norm2d(channels, batch_norm)
         self.classifier = nn.Linear(channels, num_classes)
-        self.to(memory_format=torch.channels_last)
-        self.channels_last = True  # inputs too; switched off where vmap forbids it (stacking)
+        self.channels_last = True  # on CUDA only; switched off where vmap forbids it (stacking)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.channels_last:
+        if self.channels_last and x.is_cuda:
             x = x.contiguous(memory_format=torch.channels_last)
         out = self.blocks(self.stem(x))
         out = F.relu(self.final_norm(out))
