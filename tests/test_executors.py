@@ -332,6 +332,7 @@ def test_bad_executor_choices_are_refused_naming_what_is_allowed(executor, optio
 
 
 def test_the_command_line_prints_the_options_as_yaml(capsys):
+    pytest.importorskip("ray", reason="ray is not installed: pip install -e '.[ray]' (.ci/run does)")
     assert executor_cli(["options", "local"]) == 0
     assert executor_cli(["options", "ray", "num_cpus=2", "address=127.0.0.1:6379"]) == 0
     assert capsys.readouterr().out.split("\n")[:2] == ["{}", "{address: '127.0.0.1:6379', num_cpus: 2}"]

@@ -97,6 +97,21 @@ def _sealed(result: Mapping[str, Any]) -> dict[str, Any]:
     return {**result, "digest": _digest_of(result)}
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
 def _read_json(path: Path) -> Any | None:
     """The JSON in ``path``, or None when it is missing or unreadable."""
     try:
@@ -336,21 +351,6 @@ class Run:
             boot = ""
         return f"{socket.gethostname()}/{boot}"
 
-    @staticmethod
-    def _process_alive(pid: int) -> bool:
-        """Whether process ``pid`` of this machine exists and is not a zombie."""
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return True
-        return state not in ("Z", "X")
-
     def _lease_text(self, folder: Path) -> str:
         """The content of ``folder/owner.json`` ('' when missing or unreadable)."""
         try:
@@ -362,7 +362,7 @@ class Run:
         """Whether the lease ``text`` belongs to a dead process of this machine."""
         try:
             owner = json.loads(text)
-            return owner["machine"] == self._machine() and not self._process_alive(int(owner["pid"]))
+            return owner["machine"] == self._machine() and not process_alive(int(owner["pid"]))
         except (ValueError, KeyError, TypeError):
             return False
 

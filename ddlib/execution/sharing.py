@@ -34,7 +34,7 @@ from typing import Any
 
 import torch
 
-from ddlib.core.store import RunStore, atomic_write_json
+from ddlib.core.store import RunStore, atomic_write_json, process_alive
 
 BOARD_VARIABLE = "DDLIB_SWEEP_BOARD"
 _published = itertools.count()
@@ -69,21 +69,11 @@ def announce(configs: Sequence[Mapping[str, Any]], store: RunStore, device: str)
     atexit.register(path.unlink, missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _sweeps(board: Path) -> list[dict[str, Any]]:
     """The published sweeps, those being trained now before those announced for later."""
     sweeps = []
     for path in sorted(board.glob("*-*.json"), key=lambda p: ("-later-" in p.name, p.name)):
-        if not _alive(int(path.name.split("-")[0])):  # its process died without removing it
+        if not process_alive(int(path.name.split("-")[0])):  # its process died without removing it
             path.unlink(missing_ok=True)
             continue
         try:
