@@ -121,9 +121,14 @@ def _linear_part(module: nn.Module, steps: torch.Tensor) -> torch.Tensor:
 
 
 def _count_sign_changes(preactivation: torch.Tensor, num_points: int) -> torch.Tensor:
-    """Neurons whose sign (z > 0) is not constant over each point's vertices: [num_points]."""
-    positive = (preactivation > 0).reshape(num_points, -1, preactivation[0].numel())
-    changes = positive.any(dim=1) & ~positive.all(dim=1)
+    """Neurons whose sign (z > 0) is not constant over each point's vertices: [num_points].
+
+    A neuron changes sign iff its largest pre-activation over the vertices is > 0 and its
+    smallest is <= 0: two float reductions, about 6x faster on the CPU than reducing the
+    boolean signs with ``any`` / ``all`` (``benchmarks/bench_complexity.py``).
+    """
+    per_vertex = preactivation.reshape(num_points, -1, preactivation[0].numel())
+    changes = (per_vertex.amax(dim=1) > 0) & (per_vertex.amin(dim=1) <= 0)
     return changes.sum(dim=1)
 
 
