@@ -156,3 +156,28 @@ def test_regions_near_points_and_boundary_against_brute_force():
     near = regions_near_boundary(partition, radius)
     assert (distance <= radius - 0.05).sum() <= near <= (distance <= radius + 0.05).sum()
     assert 0 < near < partition.num_regions
+
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01])
+@pytest.mark.parametrize("path_threshold", [1.0, 0.0], ids=["sparse", "dense"])
+@pytest.mark.parametrize("pieces_per_region", [1, 3, 40])
+def test_next_layer_maps_equal_the_direct_product(monkeypatch, slope, path_threshold,
+                                                  pieces_per_region):
+    """Parent-shared maps plus sparse corrections equal W D_c z_p + b for every piece, on the
+    sparse path and on the dense one (``DENSE_CORRECTIONS`` forces the choice)."""
+    from ddlib.metrics import partition2d
+
+    monkeypatch.setattr(partition2d, "DENSE_CORRECTIONS", path_threshold)
+    rng = np.random.default_rng(pieces_per_region)
+    regions, n_in, n_out = 7, 30, 11
+    maps = rng.normal(size=(regions, 3, n_in))
+    weight, bias = rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
+    parents = rng.permutation(np.repeat(np.arange(regions), pieces_per_region))
+    # pieces share their parent's pattern except for a few flipped neurons
+    pattern = (rng.random((regions, n_in)) < 0.5)[parents] ^ (rng.random((len(parents), n_in)) < 0.1)
+    expected = np.einsum("rkj,oj->rko", maps[parents] * np.where(pattern, 1.0, slope)[:, None],
+                         weight)
+    expected[:, 2] += bias
+    result = partition2d._next_layer_maps(maps, parents, pattern, weight, bias, slope)
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12)
