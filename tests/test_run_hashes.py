@@ -74,8 +74,8 @@ PINNED: dict[str, str] = {
     "04/laptop/optimizer/first": "78f4cbaa2092430b",  # issue 10 laptop (test_size 2,000; width study: 3 seeds; offline fallback mnist5k)
     "04/laptop/distillation": "319d29bab5f9c366",  # issue 10 laptop (test_size 2,000; width study: 3 seeds; offline fallback mnist5k)
     "04/laptop/distillation/first": "16fbbce5bdb85596",  # issue 10 laptop (test_size 2,000; width study: 3 seeds; offline fallback mnist5k)
-    "04/laptop/width": "45d45488c9df8681",  # issue 10 laptop (test_size 2,000; width study: 3 seeds; offline fallback mnist5k)
-    "04/laptop/width/first": "79c9e397be5ad740",  # issue 10 laptop (test_size 2,000; width study: 3 seeds; offline fallback mnist5k)
+    "04/laptop/width": "09b32077d2f9221b",  # issue 10 laptop (width study: 20% label noise only, 3 seeds; each noisy run keeps its id)
+    "04/laptop/width/first": "3baa59fda7236084",  # issue 10 laptop (width study: 20% label noise only, 3 seeds; each noisy run keeps its id)
     "04/paper/architecture": "9d441d8edd9ae4c3",
     "04/paper/architecture/first": "2e725cc2ca9dc310",
     "04/paper/optimizer": "041bd959b51a4f2f",
@@ -260,8 +260,8 @@ PINNED_CIFAR10_JPEG = {
     "04/laptop/architecture/first": "f090c57efa56276a",
     "04/laptop/distillation": "3bffd7c3fbed2f20",
     "04/laptop/optimizer": "eba9e0fc5635baef",
-    "04/laptop/width": "7a9c84c09b2740d9",
-    "04/laptop/width/first": "fe281324e5104b54",
+    "04/laptop/width": "83a8b7029b710f1a",  # 20% label noise only (each noisy run keeps its id)
+    "04/laptop/width/first": "e7b0b58f9f4c9e00",  # the first noisy run, trained in the cold run
 }
 
 
