@@ -122,28 +122,6 @@ def test_predict_restores_training_mode(images):
     assert model.training
 
 
-@pytest.mark.parametrize("label", ["ConvNet", "ResNet18", "VGG", "ViT"])
-def test_channels_last_prediction_matches_and_restores_the_layout(label):
-    """The channels-last pass predicts what the default layout predicts (its logits differ by
-    float rounding: the classes may differ only at near-ties) and leaves the weights as they were."""
-    from ddlib.models import build_model
-    from ddlib.models.zoo import zoo_specs
-
-    torch.manual_seed(0)
-    model = build_model(zoo_specs("small")[label])
-    images = torch.rand(9, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    planes = planes_through_triplets(images, torch.arange(9).view(3, 3), resolution=12)
-    weights = {name: value.clone() for name, value in model.state_dict().items()}
-    strides = {name: value.stride() for name, value in model.state_dict().items()}
-    fast = predict_planes([model], planes, device="cpu", channels_last=True)
-    plain = predict_planes([model], planes, device="cpu", channels_last=False)
-    assert (fast == plain).double().mean() > 0.99
-    assert model.training
-    for name, value in model.state_dict().items():
-        assert value.stride() == strides[name], name
-        assert torch.equal(value, weights[name]), name
-
-
 def test_triplets_have_distinct_classes_and_are_seeded():
     labels = torch.arange(300) % 10
     triplets = sample_triplets(labels, 500, seed=7)

@@ -164,19 +164,6 @@ def sample_triplets(labels: Tensor, n_triplets: int, seed: int) -> Tensor:
     return order[starts[chosen] + offset]
 
 
-def _has_convolution(model: nn.Module) -> bool:
-    return any(isinstance(module, nn.Conv2d) for module in model.modules())
-
-
-def _layout(model: nn.Module) -> torch.memory_format:
-    """channels_last when the model's convolution weights have that layout, else contiguous."""
-    weights = [m.weight for m in model.modules() if isinstance(m, nn.Conv2d)]
-    if weights and weights[0].is_contiguous(memory_format=torch.channels_last) \
-            and not weights[0].is_contiguous():
-        return torch.channels_last
-    return torch.contiguous_format
-
-
 @torch.no_grad()
 def predict_planes(
     models: Sequence[nn.Module],
@@ -185,17 +172,13 @@ def predict_planes(
     chunk_size: int = 128,
     block_size: int = 8192,
     device: str | torch.device = "auto",
-    channels_last: bool = True,
 ) -> Tensor:
     """Argmax class of every model at every grid point: int64 tensor [M, P, R, R] on the CPU.
 
     Grid points of all planes are built ``block_size`` at a time (across plane boundaries, once for
     all models); each model then predicts the block in batches of ``chunk_size`` points (small
     batches keep activations in the CPU cache; on a GPU use large ones). Models are put in eval
-    mode on ``device`` and restored to their previous mode afterwards. ``channels_last``: models
-    with convolutions and their inputs use the channels-last layout during the prediction (oneDNN's
-    faster convolutions: about 1.5x for PreActResNet18 on the CPU; the logits change by float
-    rounding only); the models get their layout back afterwards.
+    mode on ``device`` and restored to their previous mode afterwards.
     """
     check_positive_int("chunk_size", chunk_size)
     check_positive_int("block_size", block_size)
@@ -206,24 +189,16 @@ def predict_planes(
     total = len(planes) * planes.resolution**2
     predictions = torch.empty(len(models), total, dtype=torch.int64)
     was_training = [model.training for model in models]
-    original_layouts = [_layout(model) for model in models]
-    layouts = [
-        torch.channels_last if channels_last and _has_convolution(model) else torch.contiguous_format
-        for model in models
-    ]
-    for model, layout in zip(models, layouts, strict=True):
-        model.to(target, memory_format=layout).eval()
+    for model in models:
+        model.to(target).eval()
     try:
         for start in range(0, total, block_size):
             stop = min(start + block_size, total)
             points = planes.grid_points(torch.arange(start, stop, device=target))
-            for m, (model, layout) in enumerate(zip(models, layouts, strict=True)):
-                labels = [
-                    model(batch.contiguous(memory_format=layout)).argmax(dim=1)
-                    for batch in points.split(chunk_size)
-                ]
+            for m, model in enumerate(models):
+                labels = [model(batch).argmax(dim=1) for batch in points.split(chunk_size)]
                 predictions[m, start:stop] = torch.cat(labels).cpu()
     finally:
-        for model, training, layout in zip(models, was_training, original_layouts, strict=True):
-            model.to(memory_format=layout).train(training)
+        for model, training in zip(models, was_training, strict=True):
+            model.train(training)
     return predictions.view(len(models), len(planes), planes.resolution, planes.resolution)
