@@ -1,0 +1,100 @@
+"""Settings search for notebook 04's ``laptop`` profile: one study per call, printed as table rows.
+
+Usage (in its own run store so the search never touches ``runs/``)::
+
+    DDLIB_RUNS=runs-search .venv/bin/python scripts/search_04.py width width_train_size=1000
+    DDLIB_RUNS=runs-search .venv/bin/python scripts/search_04.py architectures epochs=40
+
+``width`` trains the width study and judges its test-error claim (the claim that fails at the
+laptop setting; fragmentation and similarity need the planes and are judged by the notebook);
+``architectures`` trains the architecture zoo, predicts its planes and judges the three matrix
+claims. Every ``name=value`` is a notebook-04 parameter override (value parsed as a Python
+literal). The criteria are not parameters of this script: the rows report the verdicts of
+``ddlib.studies.decision_regions.claims`` as committed.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ddlib.core.claims import ClaimsTable
+from ddlib.core.data import load_data
+from ddlib.models.zoo import zoo_specs
+from ddlib.studies import resolve
+from ddlib.studies.decision_regions import claims as nb04_claims
+from ddlib.studies.decision_regions import experiment as rs
+
+STUDIES = ("width", "architectures")
+
+
+def _value(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def width_search(params: Any, claims: ClaimsTable) -> None:
+    """Train the width study; print its error curves and judge the test-error peak."""
+    dataset = load_data(params.data)
+    runs = rs.train_all(rs.width_configs(
+        params, in_channels=dataset.x_test.shape[1], image_size=dataset.x_test.shape[-1],
+        num_classes=dataset.num_classes), device="cpu")
+    rows = []
+    for noise, width in sorted({(n, w) for n, w, _ in runs}):
+        keys = [key for key in runs if key[:2] == (noise, width)]
+        test = [rs.final_test_error(runs[key]) for key in keys]
+        rows.append({"label_noise": noise, "width": width,
+                     "train_error": float(np.mean([rs.final_train_error(runs[k]) for k in keys])),
+                     "test_error": float(np.mean(test)), "test_error_std": float(np.std(test))})
+    table = pd.DataFrame(rows)
+    print(table.round(3).to_string(index=False))
+    thresholds = rs.thresholds_by_noise(table, params.interpolation_tolerance)
+    nb04_claims.width_curve_peaks(claims, table, thresholds, "test_error", True, "test error peaks",
+                                  params.peak_factor, params.peak_margin, params.data["name"],
+                                  len(params.width_seeds))
+
+
+def architecture_search(params: Any, claims: ClaimsTable) -> None:
+    """Train the zoo, predict its planes; print the matrix and judge the matrix claims."""
+    dataset = load_data(params.data)
+    specs = zoo_specs(params.zoo_size, in_channels=dataset.x_test.shape[1],
+                      image_size=dataset.x_test.shape[-1], num_classes=dataset.num_classes)
+    kinds = {label: rs.family_kind(specs[label]) for label in params.architectures}
+    planes, _, plane_spec = rs.planes_on_test_set(
+        dataset, params.data, n_triplets=params.n_triplets, seed=params.triplet_seed,
+        resolution=params.resolution, margin=params.margin)
+    runs = rs.train_all(rs.architecture_configs(params, specs), device="cpu")
+    predictions = rs.run_predictions(list(runs.values()), planes, plane_spec,
+                                     chunk_size=params.chunk_size, device="cpu")
+    print(rs.architecture_summary(runs, predictions).round(3).to_string())
+    matrix = rs.similarity_matrix_of(runs, predictions, params.architectures)
+    print(matrix.round(3).to_string())
+    rho, entries = nb04_claims.rank_correlation(
+        matrix, nb04_claims.paper_reference_matrix(params.architectures, kinds))
+    seeds = len(params.seeds)
+    nb04_claims.same_architecture_more_similar(claims, matrix, kinds, params.data["name"], seeds)
+    nb04_claims.convolutional_models_closer(claims, matrix, kinds, params.data["name"], seeds)
+    nb04_claims.matrix_ranks_like_paper(claims, rho, entries, params.data["name"], seeds)
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in STUDIES:
+        raise SystemExit(f"usage: search_04.py {{{'|'.join(STUDIES)}}} [name=value ...]")
+    study, overrides = argv[0], {k: _value(v) for k, v in (a.split("=", 1) for a in argv[1:])}
+    params = resolve("04", "laptop", **overrides)
+    claims = ClaimsTable("search")
+    start = time.perf_counter()
+    (width_search if study == "width" else architecture_search)(params, claims)
+    print(f"\n## {study} {overrides}  ({(time.perf_counter() - start) / 60:.1f} min)")
+    print(claims.frame()[["claim", "measured", "confidence", "holds"]].to_string())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
