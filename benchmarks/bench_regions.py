@@ -6,9 +6,11 @@ widths k = 2, 4, 8, 16, all randomly initialised, on planes through seeded unifo
 images (the cost does not depend on the pixels). Reference: for each plane and each model, build
 that plane's 2,500 points and predict them in batches of 128 (the authors' loader batch).
 Batched: ``predict_planes``. Both must predict the same classes (up to argmax ties at float
-rounding); the ratio is printed with the target (>= 2.5x, from the authors' code at about 556 s on
-this CPU), this CPU's floor (counted convolution/matmul work at its plain 3x3-convolution rate)
-and, when the target is missed, where the time goes.
+rounding). Printed: the ratio to the loop (measured in this run), the batched time scaled to 100
+planes against the target (>= 2.5x faster than the authors' code, quoted at 556 s for 100 planes
+on this CPU), this CPU's floor (counted convolution/matmul work at its plain 3x3-convolution rate)
+and, when the target is missed, where the time goes. Both sides run with ddlib's glibc heap
+thresholds (:mod:`ddlib.core.allocator`); ``DDLIB_MALLOC_DEFAULTS=1`` measures glibc's defaults.
 
     .venv/bin/python benchmarks/bench_regions.py [--planes 100] [--resolution 50] [--chunk 128] [--block 8192]
 """
@@ -25,6 +27,7 @@ from ddlib.metrics.decision_planes import PlaneBatch, planes_through_triplets, p
 from ddlib.models import build_model
 
 TARGET_RATIO = 2.5
+AUTHORS_SECONDS_PER_100_PLANES = 556.0  # issue 11: the authors' code on this CPU, same setting
 MODELS = {
     "FCNet": {"name": "mlp", "in_features": 3072, "num_classes": 10, "depth": 4,
               "width": [1024, 512, 256, 64]},
@@ -87,8 +90,13 @@ def main() -> None:
     ratio = loop_seconds / batched_seconds
     print(f"per-plane loop : {loop_seconds:8.2f} s")
     print(f"batched        : {batched_seconds:8.2f} s  (chunk {args.chunk}, block {args.block})")
-    print(f"ratio loop / batched: {ratio:.2f}x; agreement {agreement:.6f}; target >= "
-          f"{TARGET_RATIO}x: {'met' if ratio >= TARGET_RATIO else 'missed'}")
+    per_100_planes = batched_seconds * 100 / len(planes)
+    against_authors = AUTHORS_SECONDS_PER_100_PLANES / per_100_planes
+    met = against_authors >= TARGET_RATIO
+    print(f"ratio loop / batched: {ratio:.2f}x; agreement {agreement:.6f}")
+    print(f"batched, scaled to 100 planes: {per_100_planes:.0f} s; authors' code (quoted) "
+          f"{AUTHORS_SECONDS_PER_100_PLANES:.0f} s: {against_authors:.2f}x; target >= "
+          f"{TARGET_RATIO}x: {'met' if met else 'missed'}")
     # argmax can flip where two logits tie to float precision and batch sizes differ
     assert agreement > 0.9999, f"batched predictions disagree with the loop: {agreement}"
     points = len(planes) * args.resolution**2
@@ -96,7 +104,7 @@ def main() -> None:
     with torch.no_grad():
         flop = points / len(example) * sum(counted_flop(lambda m=m: m(example)) for m in models)
     print_floor("batched", batched_seconds, flop, conv_rate(), "3x3 convolution")
-    if ratio < TARGET_RATIO:
+    if not met:
         few = PlaneBatch(*(field[:2] for field in planes._fields()))
         print_profile(lambda: predict_planes(models, few, chunk_size=args.chunk, device="cpu"))
 
