@@ -8,7 +8,7 @@ import torch
 from ddlib.analysis import grokking_timing, lc_phases, log_spaced_steps
 from ddlib.core.store import RunStore
 from ddlib.training import EXAMPLE_CONFIGS, load_model, train
-from ddlib.training.lc_logged import _BatchOrder
+from ddlib.training.lc_logged import BatchOrder
 
 
 def _config(**changes):
@@ -83,12 +83,12 @@ def test_global_random_state_is_untouched(tmp_path):
 
 
 def test_batch_order_visits_every_point_once_per_epoch_and_restores():
-    order = _BatchOrder(10, 4, seed=0)
+    order = BatchOrder(10, 4, seed=0)
     first_epoch = torch.cat([order.next(), order.next()])
     assert len(set(first_epoch.tolist())) == 8
     saved = order.state()
     expected = [order.next() for _ in range(3)]
-    fresh = _BatchOrder(10, 4, seed=0)
+    fresh = BatchOrder(10, 4, seed=0)
     fresh.load(saved)
     assert all(torch.equal(a, fresh.next()) for a in expected)
 

@@ -82,8 +82,9 @@ def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = N
     (:func:`ddlib.execution.dispatch`) and wait; ``None`` (the default) takes the executor and
     options chosen by :func:`ddlib.execution.use_executor` (a notebook's ``executor`` parameter),
     ``"local"`` when none was chosen. Locally, ``stack`` chooses whether runs of one
-    shape group (equal configs but for the seeds) train together as a stacked ensemble
-    (:mod:`ddlib.training.stacked`): ``"auto"`` (on CUDA only; measured slower on the CPU),
+    shape group (equal configs but for the seeds; LC runs also but for their training set's size
+    and label noise) train together as a stacked ensemble (:mod:`ddlib.training.stacked`,
+    :mod:`ddlib.training.lc_stacked`): ``"auto"`` (on CUDA only; measured slower on the CPU),
     ``"always"`` or ``"never"``. When ``DDLIB_SWEEP_BOARD`` names a folder (``run_all.sh`` sets
     it), the sweep is published there while it trains, so that a helper on an idle core can train
     some of its runs, bit-identically (:mod:`ddlib.execution.sharing`).
@@ -113,15 +114,19 @@ def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = N
             if len(group) == 1:
                 train(configs[group[0]], store, chosen, progress, allow_download=allow_download)
             else:
-                _train_together([configs[i] for i in group], store, chosen, progress)
+                _train_together([configs[i] for i in group], store, chosen, progress,
+                                allow_download)
     return [store.run(c) for c in configs]
 
 
 def _train_together(configs: Sequence[Mapping[str, Any]], store: RunStore, device: torch.device,
-                    progress: bool, resume_every_seconds: float = 60.0) -> None:
+                    progress: bool, allow_download: bool = False,
+                    resume_every_seconds: float = 60.0) -> None:
     """Train the unfinished runs of one shape group as a stacked ensemble, holding every
     member's lock (taken in run-id order, so concurrent workers cannot deadlock)."""
     from ddlib.training.classifier import train_epochs
+    from ddlib.training.lc_logged import train_steps
+    from ddlib.training.lc_stacked import train_steps_stacked
     from ddlib.training.stacked import train_stacked
 
     runs = sorted({run.id: run for run in map(store.run, configs)}.values(), key=lambda r: r.id)
@@ -129,17 +134,29 @@ def _train_together(configs: Sequence[Mapping[str, Any]], store: RunStore, devic
         for run in runs:
             locks.enter_context(run.lock())
         pending = [run for run in runs if not run.is_trained()]
-        teachers = []
         for run in pending:
             run.clear_temporaries()
-            teacher = None
-            if run.config.get("loss") == "distill_mse":
-                teacher = load_model(train(run.config["teacher"], store, device, progress),
-                                     device=device)
-            teachers.append(teacher)
+        logged_lc = configs[0].get("kind", "classifier") == "lc_training"
+        teachers = [] if logged_lc else [_teacher(run, store, device, progress) for run in pending]
         devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
         with torch.random.fork_rng(devices=devices):
-            if len(pending) == 1:
+            if not pending:
+                return
+            if logged_lc and len(pending) == 1:
+                train_steps(pending[0], device, progress, allow_download, None,
+                            resume_every_seconds)
+            elif logged_lc:
+                train_steps_stacked(pending, device, progress, allow_download,
+                                    resume_every_seconds)
+            elif len(pending) == 1:
                 train_epochs(pending[0], device, teachers[0], progress, resume_every_seconds)
-            elif pending:
+            else:
                 train_stacked(pending, device, teachers, progress, resume_every_seconds)
+
+
+def _teacher(run: Run, store: RunStore, device: torch.device,
+             progress: bool) -> torch.nn.Module | None:
+    """The trained teacher of a distillation run (trained first when missing), else None."""
+    if run.config.get("loss") != "distill_mse":
+        return None
+    return load_model(train(run.config["teacher"], store, device, progress), device=device)

@@ -16,7 +16,8 @@ resume points, checkpoints, metrics and final weights in its own run folder, in 
 run trained alone: stacking is an execution detail, and a run may resume stacked or alone.
 
 Models with random layers (dropout) are not stacked: their per-epoch reseeding of the global RNG
-cannot be reproduced member by member under ``vmap``.
+cannot be reproduced member by member under ``vmap``. LC-logged runs (``kind="lc_training"``)
+have their own stacked loop, :mod:`ddlib.training.lc_stacked`, built on :class:`StackedModels`.
 
 Measured on the 2-core CPU (``benchmarks/bench_stacked.py``): stacked steps are *slower* than one
 model after another there (vmap turns convolutions into grouped convolutions, which the CPU
@@ -50,6 +51,7 @@ from ddlib.training.evaluation import loss_value, seeded_model, training_data
 
 STACK_POLICIES = ("auto", "always", "never")
 MEMBER_KEYS = ("seed", "data_seed")  # what may differ between the members of a stack
+LC_DATA_MEMBER_KEYS = ("train_size", "label_noise", "noise_seed")  # ... of an LC stack, in "data"
 
 
 def check_stack_policy(stack: str) -> None:
@@ -65,11 +67,20 @@ def stacks_on(stack: str, device: torch.device) -> bool:
 
 
 def stack_key(config: Mapping[str, Any]) -> str | None:
-    """The shape group of a config (equal but for seed and data seed), or None when it cannot
-    be stacked (not a classifier run, or a model with random layers)."""
-    if config.get("kind", "classifier") != "classifier" or has_random_layers(config["model"]):
+    """The shape group of a config, or None when it cannot be stacked (a model with random
+    layers). Classifier runs stack when equal but for seed and data seed; LC runs
+    (``kind="lc_training"``) may also differ in their training set (size, label noise), as long as
+    their minibatches are equally large (``min(batch_size, train_size)``)."""
+    if has_random_layers(config["model"]):
         return None
-    return config_hash({k: v for k, v in config.items() if k not in MEMBER_KEYS})
+    shared = {k: v for k, v in config.items() if k not in MEMBER_KEYS}
+    if config.get("kind", "classifier") == "lc_training":
+        data = config["data"]
+        shared["data"] = {k: v for k, v in data.items() if k not in LC_DATA_MEMBER_KEYS}
+        shared["batch_size"] = min(config["batch_size"], data.get("train_size", config["batch_size"]))
+        if "train_size" not in data:
+            shared["data"]["train_size"] = None  # the whole split: every member's is the same
+    return config_hash(shared)
 
 
 def has_random_layers(model_spec: Mapping[str, Any]) -> bool:
@@ -173,13 +184,19 @@ def train_stacked(runs: Sequence[Run], device: torch.device,
                   resume_every_seconds: float) -> None:
     """Train the runs of one shape group together (those at the same resume epoch stack) and
     finish each, as :func:`ddlib.training.classifier.train_epochs` would one at a time."""
+    for chosen, resumes in by_resume_point(runs):
+        _train_group([runs[i] for i in chosen], resumes, [teachers[i] for i in chosen], device,
+                     progress, resume_every_seconds)
+
+
+def by_resume_point(runs: Sequence[Run]) -> list[tuple[list[int], list[tuple | None]]]:
+    """The runs grouped by the epoch or step they resume from (0: a fresh start), as (indices
+    into ``runs``, their resume points): only runs at the same point can step together."""
     resumes = [run.resume_point() for run in runs]
     start = [0 if r is None else r[0] for r in resumes]
-    for _, members in itertools.groupby(sorted(range(len(runs)), key=start.__getitem__),
-                                        key=start.__getitem__):
-        chosen = list(members)
-        _train_group([runs[i] for i in chosen], [resumes[i] for i in chosen],
-                     [teachers[i] for i in chosen], device, progress, resume_every_seconds)
+    groups = itertools.groupby(sorted(range(len(runs)), key=start.__getitem__),
+                               key=start.__getitem__)
+    return [(chosen, [resumes[i] for i in chosen]) for chosen in (list(g) for _, g in groups)]
 
 
 def _train_group(runs: Sequence[Run], resumes: Sequence[tuple | None],
