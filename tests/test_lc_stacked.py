@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from ddlib.core.store import RunStore
-from ddlib.training import EXAMPLE_CONFIGS, lc_stacked, train_sweep
+from ddlib.training import EXAMPLE_CONFIGS, lc_logged, lc_stacked, train_sweep
 from ddlib.training.stacked import shape_groups
 
 TOLERANCE = 1e-6
@@ -86,25 +86,30 @@ class _Interrupt(Exception):
     pass
 
 
-def interrupted_at_step_20(store, configs):
-    """Train ``configs`` stacked with a resume point after every step, dying once every member
-    has saved step 20."""
+def interrupted(store, configs, step=20, saves=None, stack="always"):
+    """Train ``configs`` (stacked, or alone) with a resume point after every step, dying after
+    ``saves`` members (default: all of them) have saved ``step``."""
     run_type = type(store.run(configs[0]))
     original = run_type.save_checkpoint
     saved = []
 
-    def save_then_die(self, step, state, metrics, keep):
-        original(self, step, state, metrics, keep)
-        saved.append(step)
-        if saved.count(20) == len(configs):
+    def save_then_die(self, at, state, metrics, keep):
+        original(self, at, state, metrics, keep)
+        saved.append(at)
+        if saved.count(step) == (saves or len(configs)):
             raise _Interrupt
 
     with pytest.MonkeyPatch.context() as patch, pytest.raises(_Interrupt):
         patch.setattr(lc_stacked, "time", _ClockJumping())
+        patch.setattr(lc_logged, "time", _ClockJumping())
         patch.setattr(run_type, "save_checkpoint", save_then_die)
-        train_sweep(configs, store, "cpu", False, stack="always")
-    assert all(store.run(c).resume_point()[0] == 20 for c in configs)
+        train_sweep(configs, store, "cpu", False, stack=stack)
     assert not any(store.run(c).is_trained() for c in configs)
+
+
+def interrupted_at_step_20(store, configs):
+    interrupted(store, configs)
+    assert all(store.run(c).resume_point()[0] == 20 for c in configs)
 
 
 def test_interrupted_stacked_lc_sweep_resumes_exactly(tmp_path):
@@ -126,6 +131,31 @@ def test_stacked_lc_resume_point_resumes_alone(tmp_path):
     store = RunStore(tmp_path / "b")
     interrupted_at_step_20(store, configs)
     assert_close_runs(reference, train_sweep(configs, store, "cpu", False, stack="never"))
+
+
+def test_members_at_step_0_and_fresh_members_resume(tmp_path):
+    """Killed while the step-0 rows are measured: the first member holds a step-0 resume point,
+    the others none; they resume in two stacks and still equal training alone."""
+    configs = size_sweep()
+    reference = train_sweep(configs, RunStore(tmp_path / "a"), "cpu", False, stack="never")
+    store = RunStore(tmp_path / "b")
+    interrupted(store, configs, step=0, saves=1)
+    assert sorted(store.run(c).resume_point() is None for c in configs) == [False, True, True, True]
+    assert_close_runs(reference, train_sweep(configs, store, "cpu", False, stack="always"))
+
+
+def test_runs_interrupted_alone_resume_stacked(tmp_path):
+    configs = size_sweep()
+    reference = train_sweep(configs, RunStore(tmp_path / "a"), "cpu", False, stack="never")
+    store = RunStore(tmp_path / "b")
+    interrupted(store, configs[:2], stack="never", saves=1)  # the first run dies at step 20
+    assert [store.run(c).resume_point()[0] for c in configs[:1]] == [20]
+    assert_close_runs(reference, train_sweep(configs, store, "cpu", False, stack="always"))
+
+
+def test_whole_split_members_stack():
+    configs = [lc_config(None, seed=0), lc_config(None, seed=1), lc_config(120)]
+    assert shape_groups(configs) == [[0, 1], [2]]
 
 
 class _ClockJumping:

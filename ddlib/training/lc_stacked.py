@@ -13,6 +13,12 @@ Each member keeps its own training set, its own minibatch order (a
 (:func:`ddlib.training.lc_logged.measure` on its own weights and points) and its own resume points
 and final weights in its own run folder, in the format of a run trained alone: a member may resume
 stacked or alone. A member's ``seconds`` are its share (1 / members) of the stacked steps' time.
+
+Stacked and alone agree to rounding, not bit for bit: the batched matmuls sum in another order,
+and over many float32 steps a ReLU pre-activation within rounding of zero may take the other sign
+in one of them, which later steps amplify (``benchmarks/bench_stacked.py`` measures 1e-6 after one
+step, about 2e-4 after 60). The run store keeps one run per config either way; on one device with one
+stacking policy and thread count, runs are bit-repeatable.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from torch import nn
 
 from ddlib.core.data import ClassificationData
 from ddlib.core.progress import progress as progress_bar
-from ddlib.core.store import Run
+from ddlib.core.store import Run, config_hash
 from ddlib.models.layers import DTYPES
 from ddlib.training.evaluation import loss_value, seeded_model, training_data
 from ddlib.training.lc_logged import BatchOrder, lc_optimizer, lc_points, lc_summary, measure
+from ddlib.training.precision import training_precision
 from ddlib.training.stacked import (
     StackedModels,
     by_resume_point,
@@ -55,12 +62,17 @@ class _Member:
     seconds: float = 0.0
 
     @classmethod
-    def of(cls, run: Run, device: torch.device, allow_download: bool) -> _Member:
+    def of(cls, run: Run, device: torch.device, allow_download: bool,
+           on_device: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> _Member:
+        """The member of ``run``; members with the same training set share its device copy
+        (``on_device``, by data spec and dtype)."""
         config = run.config
         data = training_data(config, allow_download)
         dtype = DTYPES[config["model"].get("dtype", "float32")]
-        return cls(run, data, lc_points(data, config["lc"]),
-                   data.x_train.to(device=device, dtype=dtype), data.y_train.to(device),
+        key = config_hash({"data": config["data"], "dtype": str(dtype)})
+        if key not in on_device:
+            on_device[key] = data.x_train.to(device=device, dtype=dtype), data.y_train.to(device)
+        return cls(run, data, lc_points(data, config["lc"]), *on_device[key],
                    BatchOrder(len(data.x_train), config["batch_size"], config["data_seed"]),
                    seeded_model(config).to(device), [])
 
@@ -77,7 +89,8 @@ def train_steps_stacked(runs: Sequence[Run], device: torch.device, progress: boo
 def _train_group(runs: Sequence[Run], resumes: Sequence[tuple | None], device: torch.device,
                  progress: bool, allow_download: bool, resume_every_seconds: float) -> None:
     config = runs[0].config
-    members = [_Member.of(run, device, allow_download) for run in runs]
+    on_device: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    members = [_Member.of(run, device, allow_download, on_device) for run in runs]
     stacked = StackedModels([m.model for m in members])
     optimizer = lc_optimizer(config, list(stacked.params.values()))
     first_step = 0
@@ -123,8 +136,10 @@ def _train_group(runs: Sequence[Run], resumes: Sequence[tuple | None], device: t
         batches = [member.order.next().to(device) for member in members]
         images = torch.stack([m.x_train[b] for m, b in zip(members, batches)])
         labels = torch.stack([m.y_train[b] for m, b in zip(members, batches)])
-        logits = stacked(images)
-        loss = sum(loss_value(config["loss"], logits[m], labels[m]) for m in range(len(members)))
+        with training_precision(device):
+            logits = stacked(images)
+            loss = sum(loss_value(config["loss"], logits[m], labels[m])
+                       for m in range(len(members)))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -48,10 +48,12 @@ from ddlib.training.classifier import (
     make_optimizer,
 )
 from ddlib.training.evaluation import loss_value, seeded_model, training_data
+from ddlib.training.precision import training_precision
 
 STACK_POLICIES = ("auto", "always", "never")
 MEMBER_KEYS = ("seed", "data_seed")  # what may differ between the members of a stack
 LC_DATA_MEMBER_KEYS = ("train_size", "label_noise", "noise_seed")  # ... of an LC stack, in "data"
+SHARED_OPTIMIZER_STATE = ("step",)  # optimiser state entries equal for every member (Adam's count)
 
 
 def check_stack_policy(stack: str) -> None:
@@ -77,8 +79,9 @@ def stack_key(config: Mapping[str, Any]) -> str | None:
     if config.get("kind", "classifier") == "lc_training":
         data = config["data"]
         shared["data"] = {k: v for k, v in data.items() if k not in LC_DATA_MEMBER_KEYS}
-        shared["batch_size"] = min(config["batch_size"], data.get("train_size", config["batch_size"]))
-        if "train_size" not in data:
+        size = data.get("train_size")
+        shared["batch_size"] = config["batch_size"] if size is None else min(config["batch_size"], size)
+        if size is None:
             shared["data"]["train_size"] = None  # the whole split: every member's is the same
     return config_hash(shared)
 
@@ -114,13 +117,13 @@ def member_state(stacked: Mapping[str, torch.Tensor], member: int,
 
 def member_optimizer_state(state: Mapping[str, Any], member: int) -> dict[str, Any]:
     """Member ``member``'s slice of a stacked optimiser's ``state_dict()``: the per-parameter
-    tensors lose their leading member dimension; 0-d entries (Adam's step count) are shared."""
-    def part(value: Any) -> Any:
+    tensors lose their leading member dimension; Adam's step count is shared."""
+    def part(key: str, value: Any) -> Any:
         if torch.is_tensor(value):
-            return (value[member] if value.dim() > 0 else value).detach().cpu().clone()
+            return (value if key in SHARED_OPTIMIZER_STATE else value[member]).detach().cpu().clone()
         return copy.deepcopy(value)
 
-    return {"state": {index: {key: part(value) for key, value in entry.items()}
+    return {"state": {index: {key: part(key, value) for key, value in entry.items()}
                       for index, entry in state["state"].items()},
             "param_groups": copy.deepcopy(state["param_groups"])}
 
@@ -129,7 +132,7 @@ def stacked_optimizer_state(states: Sequence[Mapping[str, Any]]) -> dict[str, An
     """The inverse of :func:`member_optimizer_state` over every member, in member order."""
     def joined(index: int, key: str) -> Any:
         values = [s["state"][index][key] for s in states]
-        if torch.is_tensor(values[0]) and values[0].dim() > 0:
+        if torch.is_tensor(values[0]) and key not in SHARED_OPTIMIZER_STATE:
             return torch.stack(values)
         return values[0]
 
@@ -190,10 +193,11 @@ def train_stacked(runs: Sequence[Run], device: torch.device,
 
 
 def by_resume_point(runs: Sequence[Run]) -> list[tuple[list[int], list[tuple | None]]]:
-    """The runs grouped by the epoch or step they resume from (0: a fresh start), as (indices
-    into ``runs``, their resume points): only runs at the same point can step together."""
+    """The runs grouped by the epoch or step they resume from, as (indices into ``runs``, their
+    resume points): only runs at the same point can step together, and fresh runs (no resume
+    point) form a group of their own, apart from runs resuming from step 0."""
     resumes = [run.resume_point() for run in runs]
-    start = [0 if r is None else r[0] for r in resumes]
+    start = [-1 if r is None else r[0] for r in resumes]
     groups = itertools.groupby(sorted(range(len(runs)), key=start.__getitem__),
                                key=start.__getitem__)
     return [(chosen, [resumes[i] for i in chosen]) for chosen in (list(g) for _, g in groups)]
@@ -223,9 +227,10 @@ def _train_group(runs: Sequence[Run], resumes: Sequence[tuple | None],
 
     def total_loss(images: torch.Tensor, labels: torch.Tensor,
                    targets: list[torch.Tensor | None]) -> torch.Tensor:
-        logits = stacked(images)
-        return sum(loss_value(loss_kind, logits[m], labels[m], targets[m])
-                   for m in range(len(runs)))
+        with training_precision(device):
+            logits = stacked(images)
+            return sum(loss_value(loss_kind, logits[m], labels[m], targets[m])
+                       for m in range(len(runs)))
 
     for epoch in progress_bar(range(start_epoch + 1, epochs + 1), label, enabled=progress):
         generators = [torch.Generator().manual_seed(c.get("data_seed", 0) * 1_000_003 + epoch)
