@@ -27,6 +27,7 @@ from ddlib.training.evaluation import (
     seeded_model,
     training_data,
 )
+from ddlib.training.precision import training_precision
 
 
 def learning_rate(optimizer: Mapping[str, Any], epoch_progress: float, epochs: int) -> float:
@@ -169,12 +170,15 @@ def train_epochs(run: Run, device: torch.device, teacher: nn.Module | None, prog
             rate = learning_rate(config["optimizer"], epoch - 1 + step / steps_per_epoch, epochs)
             for group in optimizer.param_groups:
                 group["lr"] = rate
-            loss = loss_value(loss_kind, model(images), y_train[index], targets)
+            with training_precision(device):
+                loss = loss_value(loss_kind, model(images), y_train[index], targets)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if is_sam:
                 optimizer.first_step(zero_grad=True)
-                loss_value(loss_kind, model(images), y_train[index], targets).backward()
+                with training_precision(device):
+                    loss = loss_value(loss_kind, model(images), y_train[index], targets)
+                loss.backward()
                 optimizer.second_step(zero_grad=True)
             else:
                 optimizer.step()

@@ -23,6 +23,7 @@ from ddlib.core.store import Run
 from ddlib.metrics.local_complexity import local_complexity, modules_named, orthonormal_frame
 from ddlib.models.layers import DTYPES
 from ddlib.training.evaluation import evaluate, loss_value, seeded_model, training_data
+from ddlib.training.precision import training_precision
 
 EVALUATION_BATCH = 2000  # images per evaluation batch of LC runs
 
@@ -201,7 +202,8 @@ def train_steps(
     for step in bar:
         start = time.perf_counter()
         batch = order.next().to(device)
-        loss = loss_value(config["loss"], model(x_train[batch]), y_train[batch])
+        with training_precision(device):
+            loss = loss_value(config["loss"], model(x_train[batch]), y_train[batch])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
