@@ -26,6 +26,7 @@ def test_notebook_runs_under_smoke(notebook, tmp_path):
     import papermill
 
     output = tmp_path / notebook.name
+    finished_before = finished_run_ids()
     papermill.execute_notebook(
         str(notebook),
         str(output),
@@ -37,6 +38,38 @@ def test_notebook_runs_under_smoke(notebook, tmp_path):
     claims = Path(os.environ["DDLIB_FIGURES"]) / notebook.stem / "claims.csv"
     assert claims.exists(), "the notebook did not write its claims table"
     assert any(Path(os.environ["DDLIB_FIGURES"], notebook.stem).glob("*.png"))
+    # the study's training_configs (what the GPU projection counts) are exactly what it trains
+    expected = projected_run_ids(notebook.stem[:2], tmp_path / "ids")
+    assert finished_run_ids() - finished_before <= expected <= finished_run_ids()
+
+
+def finished_run_ids() -> set[str]:
+    return {path.parent.name for path in Path(os.environ["DDLIB_RUNS"]).glob("*/*/result.json")}
+
+
+def projected_run_ids(key: str, scratch: Path) -> set[str]:
+    """Run ids of the smoke profile's ``training_configs`` (an empty set for notebook 01)."""
+    from ddlib.core.data import load_data
+    from ddlib.core.store import RunStore
+    from ddlib.models.zoo import zoo_specs
+    from ddlib.studies import resolve
+    from ddlib.studies.convnet_sharpness import experiment as e02
+    from ddlib.studies.decision_regions import experiment as e04
+    from ddlib.studies.local_complexity import experiment as e03
+
+    params = resolve(key, "smoke")
+    if key == "01":
+        return set()
+    if key == "02":
+        configs = e02.training_configs(params)
+    elif key == "03":
+        configs = e03.training_configs(params)
+    else:
+        data = load_data(params["data"])
+        shape = {"in_channels": data.x_test.shape[1], "image_size": data.x_test.shape[-1],
+                 "num_classes": data.num_classes}
+        configs = e04.training_configs(params, zoo_specs(params["zoo_size"], **shape), **shape)
+    return {RunStore(scratch).run(config).id for config in configs}
 
 
 def run_all(*args):

@@ -127,6 +127,13 @@ def sweep_configs(params: Mapping[str, Any], experiment: str = "main") -> list[d
     return copy.deepcopy(configs)
 
 
+def training_configs(params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every training config the notebook trains: the main sweep, then each extra experiment's
+    (for cost projections, ``benchmarks/gpu_projection.py``)."""
+    return [config for experiment in ("main", *params["extra_experiments"])
+            for config in sweep_configs(params, experiment)]
+
+
 def sharpness_settings(params: Mapping[str, Any]) -> SharpnessSettings:
     """The geodesic-sharpness settings of notebook 02's parameters."""
     delta = params["hessian_delta"] if params["hessian_divisor"] == "fixed" else "step"

@@ -177,11 +177,25 @@ def announce_later_sweeps(params: Mapping[str, Any], specs: Mapping[str, Mapping
     helper on an idle core (``run_all.sh``'s free lane; :func:`ddlib.execution.sharing.announce`),
     which trains them bit-identically while the notebook computes the architecture study's
     planes. Without a board (a notebook run by hand) this does nothing."""
-    configs = [*optimizer_configs(params, specs).values(),
-               *distillation_configs(params, specs).values(),
+    later = training_configs(params, specs, in_channels=in_channels, image_size=image_size,
+                             num_classes=num_classes)[len(architecture_configs(params, specs)):]
+    announce(later, RunStore(), str(pick_device(device)))
+
+
+def training_configs(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]], *,
+                     in_channels: int, image_size: int, num_classes: int) -> list[dict[str, Any]]:
+    """Every training config the notebook trains: the architecture, optimiser, distillation and
+    width studies, and the distillation teacher where the architecture study does not train it
+    (for cost projections, ``benchmarks/gpu_projection.py``)."""
+    students = list(distillation_configs(params, specs).values())
+    configs = [*architecture_configs(params, specs).values(),
+               *optimizer_configs(params, specs).values(),
+               *students,
                *width_configs(params, in_channels=in_channels, image_size=image_size,
                               num_classes=num_classes).values()]
-    announce(configs, RunStore(), str(pick_device(device)))
+    trained = {config_hash(config) for config in configs}
+    teachers = {config_hash(s["teacher"]): s["teacher"] for s in students}
+    return configs + [t for key, t in teachers.items() if key not in trained]
 
 
 def train_all(configs: Mapping[Any, Mapping[str, Any]], device: str = "auto") -> dict[Any, Run]:

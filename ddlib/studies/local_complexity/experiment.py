@@ -222,3 +222,22 @@ def main_config(params: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
 def sweep_config(params: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
     """:func:`main_config` of a depth, width or training-size sweep member: ``sweep_steps`` steps."""
     return main_config(params, **({"steps": params["sweep_steps"]} | changes))
+
+
+def training_configs(params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every training config the notebook trains, in its order: the main run, the depth, width and
+    training-size sweeps, the grokking runs and (with ``run_cifar``) the CIFAR-10 runs (for cost
+    projections, ``benchmarks/gpu_projection.py``)."""
+    sizes = [(size, rate) for rate in (0.0, params["random_label_rate"])
+             for size in params["train_sizes"]]
+    configs = [
+        main_config(params),
+        *(sweep_config(params, depth=depth) for depth in params["depths"]),
+        *(sweep_config(params, width=width) for width in params["widths"]),
+        *(sweep_config(params, train_size=size, label_noise=rate) for size, rate in sizes),
+        *(main_config(params, depth=depth, init_scale=params["grokking_init_scale"],
+                      steps=params["grokking_steps"]) for depth in params["grokking_depths"]),
+    ]
+    if params["run_cifar"]:
+        configs += list(cifar_configs(params).values())
+    return configs
