@@ -3,8 +3,9 @@
 Every training config a notebook trains (its study's ``training_configs``, the same configs the
 notebook builds) is grouped as ``train_sweep`` groups it (``ddlib.training.stacked.shape_groups``).
 For each group one training step is timed on the device with random data of the config's shape
-(after warm-up steps; the product's arithmetic: ``training_precision``, i.e. bf16 autocast and TF32
-on CUDA), once for one model and once stacked (every member in one vmapped step, as
+(after warm-up steps; as the training loops step: augmentation, a distillation teacher's logits,
+and the product's arithmetic, ``training_precision``: bf16 autocast and TF32 on CUDA), once for
+one model and once stacked (every member in one vmapped step, as
 ``stack="always"`` trains them). A group's projected time is its steps (epochs x minibatches per
 epoch, or an LC run's steps) times the faster of the two. Only training is projected: the
 measurements (sharpness, LC logging, decision planes, partitions) are not.
@@ -38,7 +39,7 @@ from ddlib.studies import resolve
 from ddlib.studies.convnet_sharpness import experiment as convnet_sharpness
 from ddlib.studies.decision_regions import experiment as decision_regions
 from ddlib.studies.local_complexity import experiment as local_complexity
-from ddlib.training.classifier import make_optimizer
+from ddlib.training.classifier import augment_crop_flip, make_optimizer
 from ddlib.training.evaluation import loss_value, seeded_model
 from ddlib.training.lc_logged import lc_optimizer
 from ddlib.training.precision import training_precision
@@ -86,14 +87,21 @@ def step_seconds(configs: Sequence[Mapping[str, Any]], device: torch.device, ste
     lc_run = config.get("kind", "classifier") == "lc_training"
     optimizer = (lc_optimizer(config, parameters) if lc_run else
                  make_optimizer(config["optimizer"], parameters, stacked=len(models) > 1))
-    images = torch.randn(*shape, channels, side, side, device=device)
+    data = torch.randn(*shape, channels, side, side, device=device)
     labels = torch.randint(0, classes, shape, device=device)
-    targets = None
-    if teacher is not None:
-        with torch.no_grad():
-            targets = teacher(images.flatten(0, len(shape) - 1)).reshape(*shape, -1)
+    augment = not lc_run and config.get("augment", "none") == "crop_flip"
+    generator = torch.Generator().manual_seed(0)
 
     def one_step() -> None:
+        """As the training loops step: augmentation and the teacher's logits, then the update."""
+        images = data
+        if augment:
+            images = augment_crop_flip(data.flatten(0, len(shape) - 1), generator).reshape(data.shape)
+        targets = None
+        if teacher is not None:
+            with torch.no_grad(), training_precision(device):
+                targets = teacher(images.flatten(0, len(shape) - 1)).reshape(*shape, -1)
+
         def loss() -> torch.Tensor:
             with training_precision(device):
                 logits = forward(images)
