@@ -1,8 +1,8 @@
 """Stacked LC-logged training: the runs of one LC shape group take their optimiser steps together.
 
-The members of a training-size sweep (Humayun et al. 2024, Sec. 3.2: training sets of several
-sizes, with true or random labels) or the seeds of one MLP have parameters of the same shapes and
-minibatches of the same size, so one vmapped forward/backward
+The members of a training-size sweep (Humayun et al. 2024, ``docs/papers.md`` §3: training sets
+of several sizes, with true or random labels) or the seeds of one MLP have parameters of the same
+shapes and minibatches of the same size, so one vmapped forward/backward
 (:class:`ddlib.training.stacked.StackedModels`) and one fused AdamW over the stacked parameters
 replace one step per member: AdamW acts element by element, and d(sum of the members'
 losses)/d(member m's weights) is member m's own gradient, so every member takes the step it would

@@ -4,7 +4,8 @@ On CUDA the forward pass and the loss of every training step run under ``torch.a
 bfloat16 (the parameters, their gradients and the optimiser state stay float32: the float32
 "master weights" of mixed-precision training; bf16 has float32's exponent range, so no loss
 scaling is needed), and float32 matmuls and convolutions left outside autocast may use TF32.
-Evaluation and every metric stay float32 (TF32 off), since they are measurements. On the CPU
+Evaluation and every metric run outside it, without autocast and with the TF32 switches as the
+user left them (PyTorch's defaults: TF32 off for matmuls, on for cuDNN convolutions). On the CPU
 nothing changes, so CPU results stay bit-for-bit repeatable. Float64 models are left alone
 (autocast casts float32 tensors only).
 """
