@@ -9,12 +9,14 @@
 # --jobs N runs N notebooks at a time, each with (CPU cores / N) threads (default: one per core,
 # at most 2: the small models of the laptop profile use two single-threaded processes better).
 # Executed notebooks, HTML exports and the gathered claims report go to reports/<profile>/,
-# figures to figures/<notebook>/. Finished runs are reused: re-running trains nothing, and an
-# interrupted run resumes from its last checkpoint.
+# figures to figures/<profile>/<notebook>/. The report never shrinks: it holds every notebook's
+# last successful claims (with time, commit and overrides); a failed notebook keeps its last good
+# results and its attempt is kept as reports/<profile>/<notebook>.failed.ipynb and .failed.log.
+# Finished runs are reused: re-running trains nothing; an interrupted run resumes.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 cores="$(nproc 2>/dev/null || echo 1)"
 profile=laptop; only=""; jobs=$(( cores < 2 ? 1 : 2 )); names=(); values=(); kinds=()
 executor=""; executor_opts=()
@@ -82,33 +84,46 @@ status_dir="$(mktemp -d)"; trap 'rm -rf "$status_dir"' EXIT
 board="$status_dir/board"; mkdir -p "$board"; export DDLIB_SWEEP_BOARD="$board"; : > "$out/helpers.log"
 stems=(); notebook_pids=()
 
-run_one() {  # run_one <notebook> <stem> <papermill args...>: executes, exports, prints one line
+# run_one <notebook> <stem> <override>... -- <papermill args...>: one attempt (ddlib/core/report.py).
+# papermill writes into the attempt's own folders; the attempt is then published whole (figure
+# set, executed notebook, HTML, log, claims rows) or, when it failed, kept beside the last good
+# results as <stem>.failed.ipynb / .failed.log. Prints one line.
+run_one() {
   local nb="$1" stem="$2"; shift 2
-  local start=$SECONDS line
-  if $py -m papermill "$nb" "$out/$stem.ipynb" "$@" -k ddlib --cwd notebooks \
-       --no-progress-bar > "$out/$stem.log" 2>&1; then
+  local overrides=(); while [ "$1" != "--" ]; do overrides+=("$1"); shift; done; shift
+  local start=$SECONDS line status=ok attempt="" figures="" owner=$BASHPID  # this lane's process
+  IFS=$'\t' read -r attempt figures < <($py -m ddlib.core.report begin "$profile" "$stem" "$owner") || true
+  if [ -z "$attempt" ]; then
+    printf '%s  %-32s FAILED  (could not create its attempt folders)\n' "$(date +%H:%M:%S)" "$stem"
+    touch "$status_dir/$stem.failed"; return
+  fi
+  if DDLIB_FIGURES="$figures" $py -m papermill "$nb" "$attempt/$stem.ipynb" "$@" -k ddlib \
+       --cwd notebooks --no-progress-bar > "$attempt/$stem.log" 2>&1; then
     line="ok      $((SECONDS - start)) s"
-    $py -m jupyter nbconvert --to html "$out/$stem.ipynb" --output-dir "$out" >/dev/null 2>&1 \
+    $py -m jupyter nbconvert --to html "$attempt/$stem.ipynb" --output-dir "$attempt" >/dev/null 2>&1 \
       || line="$line (html export failed)"
   else
-    line="FAILED  $((SECONDS - start)) s  (log: $out/$stem.log)"; touch "$status_dir/$stem.failed"
+    status=failed; touch "$status_dir/$stem.failed"
+    line="FAILED  $((SECONDS - start)) s  (log: $out/$stem.failed.log; last good results kept)"
   fi
+  $py -m ddlib.core.report finish "$profile" "$stem" "$attempt" "$figures" "$status" \
+    "$((SECONDS - start))" "${overrides[@]+"${overrides[@]}"}" || line="$line (report update failed)"
   printf '%s  %-32s %s\n' "$(date +%H:%M:%S)" "$stem" "$line"
 }
 
 echo "running ${#notebooks[@]} notebook(s), $jobs at a time, $threads thread(s) each"
 for nb in "${notebooks[@]}"; do
   stem="$(basename "$nb" .ipynb)"; key="${stem:0:2}"; stems+=("$stem")
-  args=(-p profile "$profile" "${executor_args[@]+"${executor_args[@]}"}")
+  args=(-p profile "$profile" "${executor_args[@]+"${executor_args[@]}"}"); overrides=()
   for i in "${!names[@]}"; do
     $py -m ddlib.studies check "$key" "${names[$i]}" >/dev/null || continue
     if [ "${kinds[$i]}" = "-p" ]; then args+=(-p "${names[$i]}" "${values[$i]}")
     else args+=(-y "${names[$i]}: ${values[$i]}"); fi
+    overrides+=("${names[$i]}=${values[$i]}")
   done
-  rm -f "$($py -c "from ddlib.core.paths import figures_dir; print(figures_dir('$stem'))")/claims.csv"
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
   printf '%s  %-32s started\n' "$(date +%H:%M:%S)" "$stem"
-  run_one "$nb" "$stem" "${args[@]}" &
+  run_one "$nb" "$stem" "${overrides[@]+"${overrides[@]}"}" -- "${args[@]}" &
   notebook_pids+=($!)
 done
 # A lane with no notebook left helps the running notebooks: it trains runs of their published
@@ -133,7 +148,7 @@ wait || true
   "$(find "$board/helped" -type f 2>/dev/null | wc -l)"
 failed=()
 for stem in "${stems[@]}"; do [ -e "$status_dir/$stem.failed" ] && failed+=("$stem"); done
-$py -m ddlib.core.claims "$profile" "${stems[@]}"
+$py -m ddlib.core.report summary "$profile"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "run_all.sh: failed notebook(s): ${failed[*]}"; exit 1
 fi

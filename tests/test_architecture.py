@@ -443,5 +443,5 @@ def test_default_folders_are_at_the_repository_root(monkeypatch):
     root = paths.project_root()
     assert (root / "ddlib" / "__init__.py").is_file() and (root / "README.md").is_file()
     assert paths.data_root() == root / "data" and paths.runs_root() == root / "runs"
-    assert paths.figures_dir("01_x") == root / "figures" / "01_x"
+    assert paths.figures_dir("01_x", "smoke") == root / "figures" / "smoke" / "01_x"
     assert paths.reports_dir("smoke") == root / "reports" / "smoke"

@@ -700,15 +700,16 @@ NEW_COLUMNS = ["notebook", "claim", "dataset", "seeds", "measured", "confidence"
 
 
 def test_claims_csv_and_md_carry_dataset_seeds_and_confidence(tmp_path, monkeypatch):
-    from ddlib.core.claims import NO_BAND, gather
+    from ddlib.core.claims import NO_BAND
+    from ddlib.core.report import render
 
-    monkeypatch.setenv("DDLIB_FIGURES", str(tmp_path))
+    monkeypatch.setenv("DDLIB_REPORTS", str(tmp_path / "reports"))
     table = ClaimsTable("98_columns")
     table.add("a peak", "at 4", "argmax == 4", True, dataset="mnist5k", seeds=3,
               confidence="mean ± std over 3 seeds: w = 4: 0.3 ± 0.01")
     table.add("a ratio", "x0.5", "< 0.9", False, dataset="cifar10", seeds=1, confidence=NO_BAND)
     table.add("a bound", "1e-20", "< 1e-12", True, dataset="diabetes", seeds=50)
-    table.save()
+    table.save(tmp_path / "98_columns")
     frame = pd.read_csv(tmp_path / "98_columns" / "claims.csv", keep_default_na=False)
     assert list(frame.columns) == NEW_COLUMNS
     assert frame["dataset"].tolist() == ["mnist5k", "cifar10", "diabetes"]
@@ -721,24 +722,30 @@ def test_claims_csv_and_md_carry_dataset_seeds_and_confidence(tmp_path, monkeypa
     assert "| a bound | diabetes | 50 | 1e-20 |  | < 1e-12 | yes |" in markdown
     html = table._repr_html_()
     assert all(f"<th>{c}</th>" in html for c in NEW_COLUMNS[1:])
-    report = gather([tmp_path / "98_columns" / "claims.csv"], tmp_path / "all.csv",
-                    tmp_path / "all.md", "smoke")
-    assert list(report.columns) == NEW_COLUMNS and report["holds"].tolist() == [True, False, True]
-    gathered = (tmp_path / "all.md").read_text()
+    success = {"run_at": "2026-12-07 10:00:00 UTC", "commit": "abc", "seconds": 1, "overrides": [],
+               "rows": table.rows}
+    report = render("smoke", {"notebooks": {"98_columns": {"last_success": success}}})
+    assert list(report.columns)[:len(NEW_COLUMNS)] == NEW_COLUMNS
+    assert report["holds"].tolist() == [True, False, True]
+    gathered = (tmp_path / "reports" / "smoke" / "claims.md").read_text()
     assert "2 of 3 claims hold" in gathered
     assert "| a bound | diabetes | 50 | 1e-20 |  | < 1e-12 | yes |" in gathered  # no "nan"
-    assert list(pd.read_csv(tmp_path / "all.csv").columns) == NEW_COLUMNS
+    written = pd.read_csv(tmp_path / "reports" / "smoke" / "claims.csv")
+    assert list(written.columns)[:len(NEW_COLUMNS)] == NEW_COLUMNS
 
 
-def test_gather_reads_an_old_claims_csv_without_the_new_columns(tmp_path):
-    from ddlib.core.claims import gather
+def test_report_takes_over_an_old_claims_csv_without_the_new_columns(tmp_path, monkeypatch):
+    """A report gathered by an older version (no attempts.json, no dataset column) keeps its rows."""
+    from ddlib.core.report import _read_state, render
 
-    old = tmp_path / "old.csv"
+    monkeypatch.setenv("DDLIB_REPORTS", str(tmp_path))
+    (tmp_path / "smoke").mkdir()
     pd.DataFrame([{"notebook": "01", "claim": "c", "measured": "m", "criterion": "k",
-                   "holds": True}]).to_csv(old, index=False)
-    report = gather([old], tmp_path / "all.csv", tmp_path / "all.md", "smoke")
-    assert list(report.columns) == NEW_COLUMNS and report["dataset"].tolist() == [""]
-    assert "| c |  |  | m |  | k | yes |" in (tmp_path / "all.md").read_text()
+                   "holds": True}]).to_csv(tmp_path / "smoke" / "claims.csv", index=False)
+    report = render("smoke", _read_state("smoke"))
+    assert list(report.columns)[:len(NEW_COLUMNS)] == NEW_COLUMNS
+    assert report["dataset"].tolist() == [""] and report["commit"].tolist() == ["unknown"]
+    assert "| c |  |  | m |  | k | yes |" in (tmp_path / "smoke" / "claims.md").read_text()
 
 
 @pytest.mark.parametrize("kwargs", [

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ddlib.core.paths import figures_dir
 from ddlib.core.store import atomic_write_bytes
 
 COLUMNS = ["notebook", "claim", "dataset", "seeds", "measured", "confidence", "criterion", "holds"]
@@ -35,7 +34,8 @@ def band(label: str, values: Sequence[float]) -> str:
 
 @dataclass
 class ClaimsTable:
-    """Collects claims of one notebook; ``save()`` writes ``claims.csv`` and ``claims.md``."""
+    """Collects claims of one notebook; ``save(folder)`` writes ``claims.csv`` and ``claims.md``
+    (a notebook saves into its figures folder, :func:`ddlib.core.paths.figures_dir`)."""
 
     notebook: str
     rows: list[dict] = field(default_factory=list)
@@ -67,10 +67,9 @@ class ClaimsTable:
         return pd.DataFrame(self.rows, columns=COLUMNS)
 
     def to_markdown(self) -> str:
-        return "\n".join(_markdown_rows(self.rows)) + "\n"
+        return "\n".join(markdown_rows(self.rows)) + "\n"
 
-    def save(self) -> None:
-        folder = figures_dir(self.notebook)
+    def save(self, folder: Path) -> None:
         atomic_write_bytes(folder / "claims.csv", self.frame().to_csv(index=False).encode())
         header = f"# Claims checked by notebook {self.notebook}\n\n"
         atomic_write_bytes(folder / "claims.md", (header + self.to_markdown()).encode())
@@ -85,49 +84,9 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|")
 
 
-def _markdown_rows(rows: Sequence[dict]) -> list[str]:
+def markdown_rows(rows: Sequence[dict]) -> list[str]:
     lines = ["| " + " | ".join(SHOWN) + " |", "|" + "---|" * len(SHOWN)]
     for row in rows:
         cells = [_cell(row[c]) for c in SHOWN[:-1]] + ["yes" if bool(row["holds"]) else "**no**"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
-
-
-def gather(claim_files: list[Path], out_csv: Path, out_md: Path, profile: str) -> pd.DataFrame:
-    """Concatenate every notebook's ``claims.csv`` into one report (CSV and Markdown).
-
-    A file written before the dataset, seeds and confidence columns existed is read with those
-    columns empty, so an old report can still be gathered.
-    """
-    frames = [pd.read_csv(path, keep_default_na=False).reindex(columns=COLUMNS, fill_value="")
-              for path in claim_files if Path(path).exists()]
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    if len(table):
-        table["holds"] = table["holds"].map(lambda v: str(v).strip().lower() in ("true", "1"))
-    atomic_write_bytes(out_csv, table.to_csv(index=False).encode())
-    held = int(table["holds"].astype(bool).sum()) if len(table) else 0
-    lines = [f"# Claims report, profile `{profile}`", "",
-             f"{held} of {len(table)} claims hold.", ""]
-    for notebook, rows in table.groupby("notebook", sort=True):
-        lines += [f"## {notebook}", "", *_markdown_rows(rows.to_dict("records")), ""]
-    atomic_write_bytes(out_md, "\n".join(lines).encode())
-    return table
-
-
-def _main(argv: list[str]) -> int:
-    """``python -m ddlib.core.claims <profile> <notebook> ...``: gather claims into reports/<profile>/."""
-    from ddlib.core.paths import reports_dir
-
-    profile, *notebooks = argv
-    out = reports_dir(profile)
-    table = gather([figures_dir(nb) / "claims.csv" for nb in notebooks], out / "claims.csv",
-                   out / "claims.md", profile)
-    held = int(table["holds"].astype(bool).sum()) if len(table) else 0
-    print(f"claims: {held} of {len(table)} hold -> {out / 'claims.md'}")
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    raise SystemExit(_main(sys.argv[1:]))

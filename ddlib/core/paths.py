@@ -31,9 +31,15 @@ def runs_root() -> Path:
     return _root_or_env("DDLIB_RUNS", "runs")
 
 
-def figures_dir(notebook: str) -> Path:
-    """Figures of one notebook: ``$DDLIB_FIGURES/<notebook>`` or ``<root>/figures/<notebook>``."""
-    return _root_or_env("DDLIB_FIGURES", "figures") / notebook
+def figures_root() -> Path:
+    """Figures of every profile: ``$DDLIB_FIGURES`` or ``<root>/figures``."""
+    return _root_or_env("DDLIB_FIGURES", "figures")
+
+
+def figures_dir(notebook: str, profile: str) -> Path:
+    """Figures and claims table of one notebook under one profile (profiles never share a folder):
+    ``<figures root>/<profile>/<notebook>``."""
+    return figures_root() / profile / notebook
 
 
 def reports_dir(profile: str) -> Path:

@@ -1,16 +1,16 @@
-"""One style for every figure, and deterministic PNG + PDF files under ``figures/<notebook>/``."""
+"""One style for every figure, and deterministic PNG + PDF files in a notebook's figures folder."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.ticker import NullFormatter, NullLocator
 
-from ddlib.core.paths import figures_dir
 from ddlib.core.store import atomic_write_bytes
 
 PALETTE = sns.color_palette("colorblind")
@@ -53,10 +53,10 @@ def width_axis(ax: plt.Axes, widths: Sequence[int], label: str = "width w") -> N
     ax.set_xlabel(label)
 
 
-def save_figure(fig: plt.Figure, notebook: str, name: str) -> None:
-    """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` under ``figures/<notebook>/`` with fixed
-    metadata (byte-stable reruns). Returns nothing, so a notebook cell ending in it prints nothing."""
-    folder = figures_dir(notebook)
+def save_figure(fig: plt.Figure, folder: Path, name: str) -> None:
+    """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` in ``folder`` (a notebook's
+    :func:`ddlib.core.paths.figures_dir`) with fixed metadata (byte-stable reruns). Returns
+    nothing, so a notebook cell ending in it prints nothing."""
     for fmt, metadata in (("png", {"Software": None}),
                           ("pdf", {"Creator": None, "Producer": None, "CreationDate": None})):
         buffer = io.BytesIO()
