@@ -3,9 +3,10 @@
 The floor of a computation is its floating-point work divided by the rate this CPU reaches on a
 plain dense product at the same thread count: a float32/float64 matmul of 1024 x 1024 matrices,
 or a 3 x 3 convolution of 128 images of 32 x 32 with 32 -> 32 channels. Work is counted by
-PyTorch's FLOP formulas (``torch.utils.flop_counter``: matmuls and convolutions, forward and
-backward) applied to every operator a call dispatches; elementwise operations are not counted,
-so the floor is a lower bound.
+ddlib's one counter (``ddlib.models.cost.FlopCount``: PyTorch's FLOP formulas of matmuls and
+convolutions, forward and backward, applied to every operator a call dispatches; it also
+counts ``torch.autograd.grad`` with respect to an input); elementwise operations are not
+counted, so the floor is a lower bound.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 import torch
 from torch.nn import functional
 from torch.profiler import ProfilerActivity, profile
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import flop_registry
+
+from ddlib.models.cost import FlopCount
 
 
 def best_seconds(function: Callable[[], Any], repeats: int = 3) -> float:
@@ -50,29 +51,9 @@ def conv_rate(dtype: torch.dtype = torch.float32) -> float:
         return flop / best_seconds(lambda: functional.conv2d(x, weight, padding=1))
 
 
-class _FlopCounter(TorchDispatchMode):
-    """Adds PyTorch's FLOP formula of every dispatched operator that has one.
-
-    (``FlopCounterMode`` itself also tracks modules with backward hooks, which
-    ``torch.autograd.grad`` with respect to the input refuses.)
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.flop = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        formula = flop_registry.get(func._overloadpacket)
-        if formula is not None:
-            self.flop += formula(*args, **kwargs, out_val=out)
-        return out
-
-
 def counted_flop(function: Callable[[], Any]) -> float:
     """Matmul and convolution FLOP of one call of ``function``."""
-    with _FlopCounter() as counter:
+    with FlopCount() as counter:
         function()
     return float(counter.flop)
 

@@ -12,7 +12,7 @@ measurements (sharpness, LC logging, decision planes, partitions) are not.
 
 For notebook 02's main sweep (the ConvNet width sweep of Gamba et al.) it also prints, per width,
 epochs per second of one model alone and stacked, and the model FLOP utilisation (the FLOP of one
-step counted by ``torch.utils.flop_counter``, divided by the step time and the peak rate,
+step from ``ddlib.models.cost.model_cost``, divided by the step time and the peak rate,
 ``--peak-tflops``: 989 is an H100 / H200's dense bf16 tensor rate). Issue 11's target: the
 ConvNet sweep of the paper profile projected at <= 24 H100-hours.
 
@@ -30,19 +30,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from ddlib.core.data import DATASET_SHAPES
 from ddlib.core.store import config_hash
+from ddlib.models.cost import model_cost
 from ddlib.models.zoo import zoo_specs
 from ddlib.studies import resolve
 from ddlib.studies.convnet_sharpness import experiment as convnet_sharpness
 from ddlib.studies.decision_regions import experiment as decision_regions
 from ddlib.studies.local_complexity import experiment as local_complexity
 from ddlib.training.classifier import augment_crop_flip, make_optimizer
-from ddlib.training.evaluation import loss_value, seeded_model
+from ddlib.training.evaluation import loss_value
 from ddlib.training.lc_logged import lc_optimizer
 from ddlib.training.precision import training_precision
+from ddlib.training.run_inputs import seeded_model
 from ddlib.training.stacked import StackedModels, shape_groups
 
 
@@ -69,10 +70,23 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+def step_flop(config: Mapping[str, Any]) -> float:
+    """FLOP of one optimiser step of one model: its training FLOP per image (twice for SAM) plus
+    a distillation teacher's forward pass, times the images per step."""
+    _, channels, side, _ = data_shape(config)
+    shape = (channels, side, side)
+    sam = (config.get("kind", "classifier") != "lc_training"
+           and config["optimizer"]["name"] == "sam")
+    flop = (2 if sam else 1) * model_cost(config["model"], shape).training_flop
+    if config.get("loss") == "distill_mse":
+        flop += model_cost(config["teacher"]["model"], shape).forward_flop
+    return float(flop * steps_and_batch(config)[1])
+
+
 def step_seconds(configs: Sequence[Mapping[str, Any]], device: torch.device, steps: int,
-                 warmup: int) -> tuple[float, float]:
-    """Seconds of one optimiser step of the first config alone, and FLOP counted in it; with
-    several configs, of one stacked step of all of them."""
+                 warmup: int) -> float:
+    """Seconds of one optimiser step of the first config alone; with several configs, of one
+    stacked step of all of them."""
     config = configs[0]
     _, channels, side, classes = data_shape(config)
     batch = steps_and_batch(config)[1]
@@ -122,15 +136,12 @@ def step_seconds(configs: Sequence[Mapping[str, Any]], device: torch.device, ste
 
     for _ in range(warmup):
         one_step()
-    counter = FlopCounterMode(display=False)
-    with counter:
-        one_step()
     synchronize(device)
     started = time.perf_counter()
     for _ in range(steps):
         one_step()
     synchronize(device)
-    return (time.perf_counter() - started) / steps, float(counter.get_total_flops())
+    return (time.perf_counter() - started) / steps
 
 
 def notebook_configs(notebook: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -173,10 +184,10 @@ def project(notebook: str, profile: str, device: torch.device, steps: int, warmu
         members = [configs[i] for i in group]
         shape = shape_of(members)
         if shape not in measured:
-            alone, flop = step_seconds(members[:1], device, steps, warmup)
-            together = (step_seconds(members, device, steps, warmup)[0] if len(members) > 1
+            alone = step_seconds(members[:1], device, steps, warmup)
+            together = (step_seconds(members, device, steps, warmup) if len(members) > 1
                         else alone)
-            measured[shape] = alone, together, flop
+            measured[shape] = alone, together, step_flop(members[0])
         alone, together, flop = measured[shape]
         run_steps = steps_and_batch(members[0])[0]
         seconds = run_steps * min(alone * len(members), together)

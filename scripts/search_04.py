@@ -28,7 +28,7 @@ from ddlib.core.data import load_data
 from ddlib.models.zoo import zoo_specs
 from ddlib.studies import resolve
 from ddlib.studies.decision_regions import claims as nb04_claims
-from ddlib.studies.decision_regions import experiment as rs
+from ddlib.studies.decision_regions import experiment
 
 STUDIES = ("width", "architectures")
 
@@ -43,19 +43,19 @@ def _value(text: str) -> object:
 def width_search(params: Any, claims: ClaimsTable) -> None:
     """Train the width study; print its error curves and judge the test-error peak."""
     dataset = load_data(params.data)
-    runs = rs.train_all(rs.width_configs(
+    runs = experiment.train_all(params, experiment.width_configs(
         params, in_channels=dataset.x_test.shape[1], image_size=dataset.x_test.shape[-1],
         num_classes=dataset.num_classes), device="cpu")
     rows = []
     for noise, width in sorted({(n, w) for n, w, _ in runs}):
         keys = [key for key in runs if key[:2] == (noise, width)]
-        test = [rs.final_test_error(runs[key]) for key in keys]
+        test = [experiment.final_test_error(runs[key]) for key in keys]
         rows.append({"label_noise": noise, "width": width,
-                     "train_error": float(np.mean([rs.final_train_error(runs[k]) for k in keys])),
+                     "train_error": float(np.mean([experiment.final_train_error(runs[k]) for k in keys])),
                      "test_error": float(np.mean(test)), "test_error_std": float(np.std(test))})
     table = pd.DataFrame(rows)
     print(table.round(3).to_string(index=False))
-    thresholds = rs.thresholds_by_noise(table, params.interpolation_tolerance)
+    thresholds = experiment.thresholds_by_noise(table, params.interpolation_tolerance)
     nb04_claims.width_curve_peaks(claims, table, thresholds, "test_error", True, "test error peaks",
                                   params.peak_factor, params.peak_margin, params.data["name"],
                                   len(params.width_seeds))
@@ -66,15 +66,15 @@ def architecture_search(params: Any, claims: ClaimsTable) -> None:
     dataset = load_data(params.data)
     specs = zoo_specs(params.zoo_size, in_channels=dataset.x_test.shape[1],
                       image_size=dataset.x_test.shape[-1], num_classes=dataset.num_classes)
-    kinds = {label: rs.family_kind(specs[label]) for label in params.architectures}
-    planes, _, plane_spec = rs.planes_on_test_set(
+    kinds = {label: experiment.family_kind(specs[label]) for label in params.architectures}
+    planes, _, plane_spec = experiment.planes_on_test_set(
         dataset, params.data, n_triplets=params.n_triplets, seed=params.triplet_seed,
         resolution=params.resolution, margin=params.margin)
-    runs = rs.train_all(rs.architecture_configs(params, specs), device="cpu")
-    predictions = rs.run_predictions(list(runs.values()), planes, plane_spec,
+    runs = experiment.train_all(params, experiment.architecture_configs(params, specs), device="cpu")
+    predictions = experiment.run_predictions(list(runs.values()), planes, plane_spec,
                                      chunk_size=params.chunk_size, device="cpu")
-    print(rs.architecture_summary(runs, predictions).round(3).to_string())
-    matrix = rs.similarity_matrix_of(runs, predictions, params.architectures)
+    print(experiment.architecture_summary(runs, predictions).round(3).to_string())
+    matrix = experiment.similarity_matrix_of(runs, predictions, params.architectures)
     print(matrix.round(3).to_string())
     rho, entries = nb04_claims.rank_correlation(
         matrix, nb04_claims.paper_reference_matrix(params.architectures, kinds))

@@ -38,7 +38,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "models": frozenset({"metrics", "training", "analysis", "plotting", "studies", "root"}),
     "metrics": frozenset({"training", "plotting", "studies"}),
     "analysis": frozenset({"training", "plotting", "studies", "metrics"}),
-    "training": frozenset({"plotting", "studies"}),
+    "training": frozenset({"plotting", "studies", "execution"}),
     "plotting": frozenset({"studies", "training", "execution"}),
     # where runs train (here, Slurm, Ray): needs the store and the training entry point only
     "execution": frozenset({"models", "metrics", "analysis", "plotting", "studies"}),
@@ -171,7 +171,8 @@ def _violation(importer: str, target: str) -> str | None:
         return f"ddlib.{source_layer} must not import ddlib.{target_layer}"
     if source_layer == STUDIES_ONLY:
         mine, theirs = _study_of(importer), _study_of(target)
-        if theirs is not None and theirs != mine:
+        registry = importer == "ddlib.studies" and target == f"ddlib.studies.{theirs}.params"
+        if theirs is not None and theirs != mine and not registry:
             where = f"study {mine!r}" if mine else importer
             return f"{where} must not import another study's package ({theirs!r})"
     return None

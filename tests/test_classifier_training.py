@@ -9,7 +9,8 @@ import torch.nn.functional as F
 
 from ddlib.core.store import RunStore
 from ddlib.training import classifier, train
-from ddlib.training.evaluation import load_model, predict_logits, seeded_model, training_data
+from ddlib.training.evaluation import load_model, predict_logits
+from ddlib.training.run_inputs import seeded_model, training_data
 
 CONFIG = {
     "kind": "classifier",

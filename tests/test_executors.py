@@ -37,16 +37,15 @@ from ddlib.core.store import Run, RunStore
 from ddlib.execution import (
     ExecutorError,
     MissingExtraError,
-    current_executor,
     dispatch,
-    use_executor,
+    run_sweep,
     validate_executor,
 )
 from ddlib.execution.__main__ import main as executor_cli
 from ddlib.execution.records import load_record, load_worker_status, record_path
 from ddlib.execution.worker import resume_epoch
 from ddlib.studies import resolve
-from ddlib.training import train, train_sweep
+from ddlib.training import train
 from tests.clusters import ray_cluster, slurm_cluster  # noqa: F401  (session fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -345,36 +344,28 @@ def test_the_command_line_prints_the_options_as_yaml(capsys):
 # --- a notebook's executor parameters ---------------------------------------------------------
 
 
-@pytest.fixture
-def executor_reset():
-    """Leave the process's sweep executor at ``local`` after the test."""
-    yield
-    use_executor("local")
-
-
 @pytest.mark.parametrize("given, message", [
     ({"executor": "slurmm"}, "executor='slurmm' is unknown"),
     ({"executor": "slurm", "executor_options": {"partiton": "gpu"}}, "did you mean 'partition'?"),
     ({"executor": "local", "executor_options": {"num_cpus": 2}}, "takes no options"),
 ])
-def test_a_notebooks_executor_parameters_are_checked_when_it_resolves(given, message,
-                                                                      executor_reset):
+def test_a_notebooks_executor_parameters_are_checked_when_it_resolves(given, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         resolve("03", "smoke", namespace=dict(given))
-    assert current_executor() == ("local", {})  # a refused choice changes nothing
 
 
 def test_a_notebook_resolved_with_executor_ray_trains_its_sweeps_on_ray(ray_cluster, tmp_path,  # noqa: F811
-                                                                        local, executor_reset):
-    resolve("03", "smoke", namespace={"executor": "ray",
-                                      "executor_options": dict(QUICK, address=ray_cluster)})
-    assert current_executor() == ("ray", dict(QUICK, address=ray_cluster))
+                                                                        local):
+    params = resolve("03", "smoke", namespace={"executor": "ray",
+                                               "executor_options": dict(QUICK, address=ray_cluster)})
+    assert (params.executor, params.executor_options) == ("ray", dict(QUICK, address=ray_cluster))
     store = RunStore(tmp_path / "store")
-    [run] = train_sweep([fast(30)], store, device="cpu", progress=False)
+    [run] = run_sweep([fast(30)], store, device="cpu", progress=False, executor=params.executor,
+                      executor_options=params.executor_options)
     assert load_worker_status(store.root, "ray", run.id)["state"] == "done"  # trained by a Ray actor
     assert_same_run(run, local(fast(30)))
-    resolve("03", "smoke", namespace={})  # a notebook that names no executor trains here
-    assert current_executor() == ("local", {})
+    params = resolve("03", "smoke", namespace={})  # a notebook that names no executor trains here
+    assert (params.executor, params.executor_options) == ("local", {})
 
 
 @pytest.mark.parametrize("args, message", [

@@ -14,8 +14,9 @@ from pathlib import Path
 import torch
 
 from ddlib.core.store import RunStore
+from ddlib.execution import run_sweep
 from ddlib.execution.sharing import published
-from ddlib.training import train, train_sweep
+from ddlib.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = {
@@ -47,7 +48,7 @@ def test_a_helper_trains_part_of_a_published_sweep_to_the_same_weights(tmp_path,
     try:
         time.sleep(3)  # the helper is up (imports done) before the sweep is published
         configs = sweep(range(6))
-        runs = train_sweep(configs, store, device="cpu", progress=False)
+        runs = run_sweep(configs, store, device="cpu", progress=False)
     finally:
         (board / "stop").touch()
         output, _ = helper.communicate(timeout=120)

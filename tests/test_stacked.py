@@ -16,9 +16,9 @@ import torch
 
 from ddlib.core import data as data_module
 from ddlib.core.store import RunStore
-from ddlib.training import evaluation, stacked, train_sweep
+from ddlib.training import run_inputs, stacked, train_sweep
 from ddlib.training.classifier import make_optimizer
-from ddlib.training.evaluation import seeded_model
+from ddlib.training.run_inputs import seeded_model
 
 CONVNET = {"name": "convnet", "width": 2, "in_channels": 1, "num_classes": 10}
 RESNET_BN = {"name": "preact_resnet18", "width": 2, "in_channels": 1, "num_classes": 10,
@@ -67,14 +67,14 @@ def assert_close_runs(alone, together):
 @pytest.fixture
 def float64(monkeypatch):
     """Models built in float64 and images loaded in float64, for the whole test."""
-    load = evaluation.load_data
+    load = run_inputs.load_data
 
     def load_in_float64(spec):
         data = load(spec)
         return dataclasses.replace(data, x_train=data.x_train.double(),
                                    x_test=data.x_test.double())
 
-    monkeypatch.setattr(evaluation, "load_data", load_in_float64)
+    monkeypatch.setattr(run_inputs, "load_data", load_in_float64)
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     yield

@@ -17,7 +17,11 @@ from typing import Any
 
 
 class Params(dict):
-    """A dict of parameters with attribute access (``P.widths``) and a readable table."""
+    """A dict of parameters with attribute access (``P.widths``) and a readable table.
+
+    Besides the study's parameters (the dict's items), resolving sets ``profile``, the
+    ``descriptions`` of the items, and ``executor`` / ``executor_options``: where the study's
+    sweeps train (:func:`ddlib.execution.run_sweep`)."""
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -37,6 +41,8 @@ class Params(dict):
 
     descriptions: Mapping[str, str] = {}
     profile: str = ""
+    executor: str = "local"
+    executor_options: Mapping[str, Any] = {}
 
 
 # --------------------------------------------------------------------------------------------

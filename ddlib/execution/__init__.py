@@ -1,10 +1,11 @@
 """Where a sweep's runs train: here (``local``), as Slurm jobs (``slurm``) or on Ray (``ray``).
 
+:func:`run_sweep` is how a study trains a sweep: it takes the executor and its options as
+arguments (a notebook's resolved ``P.executor`` and ``P.executor_options``), trains here with
+``ddlib.training.train_sweep`` (showing the sweep on the board of idle cores,
+:mod:`ddlib.execution.sharing`, when ``run_all.sh`` set one) or hands it to a cluster.
 ``validate_executor(executor, options)`` checks an executor choice when parameters are resolved
-(names, option keys and values, and that the optional engine is installed), before any compute;
-``use_executor(executor, options)`` (called by ``ddlib.studies.resolve`` with the notebook's
-``executor`` and ``executor_options`` parameters) checks it and makes it the executor of every
-later ``ddlib.training.train_sweep`` call in this process that names none.
+(names, option keys and values, and that the optional engine is installed), before any compute.
 ``dispatch(configs, store_root, executor, options)`` hands the runs of a sweep that are not
 finished in the run store to Slurm (:mod:`ddlib.execution.slurm`, submitit job arrays) or Ray
 (:mod:`ddlib.execution.ray_backend`, detached actors), attaches to jobs that an earlier invocation
@@ -14,8 +15,8 @@ finished, or raises :class:`ExecutorError` listing the runs that failed with the
 The run store is the only shared state: every job trains one run with
 ``ddlib.training.train(config, RunStore(store_root), device=device, progress=False)`` and writes
 only that run's folder (atomically); the dispatcher's job records live beside the runs in
-``<store>/_executors/<executor>/``. May import ``ddlib.core``; imports ``ddlib.training`` only
-lazily (it imports this package lazily too) and the engines only when chosen.
+``<store>/_executors/<executor>/``. May import ``ddlib.core`` and ``ddlib.training`` (which never
+imports this package), and the engines only when chosen.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ddlib.execution.monitor import ExecutorError, Failure
+from ddlib.core.device import pick_device
+from ddlib.core.store import Run, RunStore, config_hash
+from ddlib.execution.monitor import ExecutorError, Failure, watch
 from ddlib.execution.options import (
     EXECUTORS,
     OPTIONS,
@@ -35,11 +38,12 @@ from ddlib.execution.options import (
     require_engine,
     resolved,
 )
+from ddlib.execution.sharing import announce, published
+from ddlib.training import train_sweep
+from ddlib.training.config import validate_config
 
-__all__ = ["EXECUTORS", "OPTIONS", "ExecutorError", "Failure", "MissingExtraError",
-           "current_executor", "dispatch", "use_executor", "validate_executor"]
-
-_chosen: tuple[str, dict[str, Any]] = ("local", {})
+__all__ = ["EXECUTORS", "OPTIONS", "ExecutorError", "Failure", "MissingExtraError", "dispatch",
+           "run_sweep", "validate_executor"]
 
 
 def validate_executor(executor: str, options: Mapping[str, Any]) -> None:
@@ -52,25 +56,38 @@ def validate_executor(executor: str, options: Mapping[str, Any]) -> None:
     require_engine(executor)
 
 
-def use_executor(executor: str = "local", options: Mapping[str, Any] | None = None) -> None:
-    """Check ``executor`` and its ``options`` (as :func:`validate_executor`) and make them the
-    default of every later sweep in this process (``train_sweep(executor=None)``)."""
-    global _chosen
-    options = dict(options or {})
+def run_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = None,
+              device: str = "auto", progress: bool = True, *, executor: str = "local",
+              executor_options: Mapping[str, Any] | None = None, allow_download: bool = False,
+              stack: str = "auto", later: Sequence[Mapping[str, Any]] = ()) -> list[Run]:
+    """Train every config of a sweep where ``executor`` says; returns the runs in order (finished
+    runs are loaded, partial ones resumed). The executor and every config are checked first.
+
+    ``executor="local"`` trains here with :func:`ddlib.training.train_sweep` (``allow_download``
+    and ``stack`` are its arguments). When ``DDLIB_SWEEP_BOARD`` names a folder (``run_all.sh``
+    sets it), the sweep is published there while it trains, and ``later`` (configs this process
+    trains afterwards) is announced, so that a helper on an idle core can train some of their runs,
+    bit-identically (:mod:`ddlib.execution.sharing`). ``"slurm"`` / ``"ray"`` hand the runs that are
+    not finished to a cluster with ``executor_options`` (:func:`dispatch`) and wait.
+    """
+    store = store or RunStore()
+    options = dict(executor_options or {})
     validate_executor(executor, options)
-    _chosen = (executor, copy.deepcopy(options))
-
-
-def current_executor() -> tuple[str, dict[str, Any]]:
-    """``(executor, options)`` chosen by the last :func:`use_executor` (``("local", {})`` before)."""
-    return _chosen[0], copy.deepcopy(_chosen[1])
+    for config in configs:
+        validate_config(config)
+    if executor != "local":
+        dispatch(configs, store.root, executor, options, str(device), progress)
+        return [store.run(c) for c in configs]
+    board_device = str(pick_device(device))
+    announce(later, store, board_device)
+    with published(configs, store, board_device):
+        return train_sweep(configs, store, device, progress, allow_download=allow_download,
+                           stack=stack)
 
 
 def _waves(configs: Sequence[Mapping[str, Any]]) -> list[dict[str, dict[str, Any]]]:
     """The distinct configs, grouped so that a distillation teacher trains (in an earlier wave)
     before its students: ``[{config_id: config}, ...]``."""
-    from ddlib.core.store import config_hash
-
     def canonical(config: Mapping[str, Any]) -> dict[str, Any]:
         import json
 
@@ -117,9 +134,6 @@ def dispatch(configs: Sequence[Mapping[str, Any]], store_root: Path, executor: s
     log path and resubmitted ``retries`` times (default once), resuming from its resume point.
     Teachers of distilled students train in a wave before their students.
     """
-    from ddlib.core.store import RunStore
-    from ddlib.training.config import validate_config
-
     validate_executor(executor, options)
     if executor == "local":
         raise ValueError("dispatch() hands runs to executor 'slurm' or 'ray'; executor='local' "
@@ -132,8 +146,6 @@ def dispatch(configs: Sequence[Mapping[str, Any]], store_root: Path, executor: s
     backend = _backend(executor, store.root, values, device)
     failures: list[Failure] = []
     try:
-        from ddlib.execution.monitor import watch
-
         for wave in _waves(configs):
             failures += watch(store, wave, backend, values, progress)
     finally:

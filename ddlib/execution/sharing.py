@@ -6,11 +6,11 @@ trains them instead. The same thread count is used on both sides, so every run i
 to the one its notebook would have trained (a run's numbers never depend on who trained it or
 when; changing a process's thread count mid-run would change the last bits).
 
-- :func:`published` (used by ``ddlib.training.train_sweep`` when ``DDLIB_SWEEP_BOARD`` names a
+- :func:`published` (used by :func:`ddlib.execution.run_sweep` when ``DDLIB_SWEEP_BOARD`` names a
   folder) writes the sweep's configs to ``<board>/<pid>-<n>.json`` (atomically) while the sweep
   trains, and removes the file when it returns;
-- :func:`announce` writes configs the process will train *later* (``<board>/<pid>-later-<n>.json``,
-  removed when the process exits), so that a helper can train them while the process is busy
+- :func:`announce` (``run_sweep``'s ``later``) writes configs the process will train *later*
+  (``<board>/<pid>-later-<n>.json``, removed when the process exits), so that a helper can train them while the process is busy
   with something else (plane predictions, metrics); the sweeps being trained now come first;
 - :func:`help_sweeps` (``python -m ddlib.execution share BOARD``) trains published runs that are
   neither finished nor held by anyone, starting at the end of each sweep (its owner starts at the
@@ -35,6 +35,7 @@ from typing import Any
 import torch
 
 from ddlib.core.store import RunStore, atomic_write_json, process_alive
+from ddlib.training import train
 
 BOARD_VARIABLE = "DDLIB_SWEEP_BOARD"
 _published = itertools.count()
@@ -97,8 +98,6 @@ def _next_run(board: Path, skip: set[str]) -> tuple[dict[str, Any], RunStore, st
 
 def help_sweeps(board: Path, threads: int = 1, poll_seconds: float = 1.0) -> int:
     """Train published runs until ``<board>/stop`` exists; returns how many it trained."""
-    from ddlib.training import train  # lazily: ddlib.training imports this package lazily
-
     board = Path(board)
     (board / "helped").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, int(threads)))

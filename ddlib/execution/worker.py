@@ -21,6 +21,7 @@ import torch
 
 from ddlib.core.store import RunStore
 from ddlib.execution.records import load_worker_status, save_worker_status
+from ddlib.training import train
 
 
 def resume_epoch(run_dir: Path) -> int | None:
@@ -40,8 +41,6 @@ def run_config(config: Mapping[str, Any], store_root: str | Path, *, executor: s
                resume_every_seconds: float = 60.0) -> dict[str, Any]:
     """Train ``config``'s run in the store at ``store_root`` (resuming it when it has a resume
     point); returns ``{"run", "job_id", "resumed_from"}``. Exceptions are recorded, then raised."""
-    from ddlib.training import train  # lazily: ddlib.training imports ddlib.execution lazily too
-
     torch.set_num_threads(max(1, int(threads)))
     store = RunStore(store_root)
     run = store.run(config)

@@ -16,13 +16,11 @@ every region at once (Sutherland-Hodgman clipping, one step per line rank).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
 import torch
-from torch import nn
 
 from ddlib.models.mlp import LEAKY_RELU_SLOPE, MLP
 
@@ -380,27 +378,6 @@ def decision_boundary(
     start = foot_t[region, pair] + lower[region, pair, None] * direction_t[region, pair]
     end = foot_t[region, pair] + upper[region, pair, None] * direction_t[region, pair]
     return np.stack([start, end], axis=1)
-
-
-def activation_pattern_count(model: nn.Module, plane: Plane, resolution: int) -> int:
-    """Distinct activation patterns on a resolution x resolution grid of the box (a lower bound)."""
-    uv, _ = plane.grid(resolution)
-    x = torch.as_tensor(plane.to_input(uv), dtype=torch.float64)
-    model = copy.deepcopy(model).double()  # the caller's model keeps its dtype
-    patterns: list[torch.Tensor] = []
-    hooks = [
-        module.register_forward_pre_hook(lambda _m, inputs: patterns.append(inputs[0] > 0))
-        for module in model.modules()
-        if isinstance(module, nn.ReLU | nn.LeakyReLU)
-    ]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    codes = torch.cat(patterns, dim=1).numpy()
-    return len(np.unique(np.packbits(codes, axis=1), axis=0))
 
 
 def regioncam_partition(model: MLP, plane: Plane):

@@ -6,20 +6,25 @@ dicts of identical keys, ``DESCRIPTIONS`` with the meaning and unit of each key,
 as unit-tested rules) and ``figures``. A notebook's parameters cell sets ``profile``; papermill's
 ``-p name value`` injects further globals, which :func:`resolve` picks up by name.
 
-Studies may import every other layer; no other layer imports a study.
+Studies may import every other layer; no other layer imports a study. This registry imports each
+study's ``params`` module by name (:data:`PARAMS_MODULES`).
 """
 
 from __future__ import annotations
 
 import ast
-import importlib
+import copy
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
 from ddlib.core.data_sources import CIFAR10_CANDIDATES, CIFAR10_OR_FALLBACK, choose_cifar10
 from ddlib.core.params import Params, closest_name
-from ddlib.execution import use_executor
+from ddlib.execution import validate_executor
+from ddlib.studies.convnet_sharpness import params as convnet_sharpness_params
+from ddlib.studies.decision_regions import params as decision_regions_params
+from ddlib.studies.linear_double_descent import params as linear_double_descent_params
+from ddlib.studies.local_complexity import params as local_complexity_params
 
 PROFILE_NAMES = ("smoke", "laptop", "paper")
 NOTEBOOKS = {  # notebook number -> study folder (named like the notebook)
@@ -27,6 +32,12 @@ NOTEBOOKS = {  # notebook number -> study folder (named like the notebook)
     "02": "convnet_sharpness",
     "03": "local_complexity",
     "04": "decision_regions",
+}
+PARAMS_MODULES = {  # notebook number -> the study's params module
+    "01": linear_double_descent_params,
+    "02": convnet_sharpness_params,
+    "03": local_complexity_params,
+    "04": decision_regions_params,
 }
 
 
@@ -39,7 +50,7 @@ def notebook_key(notebook: str) -> str:
 
 
 def profile_module(notebook: str) -> ModuleType:
-    return importlib.import_module(f"ddlib.studies.{NOTEBOOKS[notebook_key(notebook)]}.params")
+    return PARAMS_MODULES[notebook_key(notebook)]
 
 
 def parameter_names(notebook: str) -> list[str]:
@@ -107,7 +118,8 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
 
     The globals (or kwargs) ``executor`` and ``executor_options`` choose where the notebook's
     sweeps train (``"local"``, ``"slurm"``, ``"ray"``; see :mod:`ddlib.execution`): they are
-    checked here, with the engine looked for, and set for every later ``train_sweep`` call.
+    checked here, with the engine looked for, and returned as ``P.executor`` and
+    ``P.executor_options``, which the study passes to :func:`ddlib.execution.run_sweep`.
     """
     if profile not in PROFILE_NAMES:
         raise ValueError(f"profile={profile!r} is unknown; allowed profiles: {list(PROFILE_NAMES)}")
@@ -121,12 +133,14 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
     chosen.update({k: v for k, v in overrides.items() if k in defaults})
     given = {**{k: namespace[k] for k in EXECUTOR_NAMES if namespace and k in namespace},
              **{k: overrides[k] for k in EXECUTOR_NAMES if k in overrides}}
-    use_executor(given.get("executor", "local"), given.get("executor_options") or {})
+    executor, executor_options = given.get("executor", "local"), given.get("executor_options") or {}
+    validate_executor(executor, executor_options)
     params = Params({name: module.RULES[name].check(name, value) for name, value in chosen.items()})
     if _get(params, getattr(module, "DATASET_KEY", ())) == CIFAR10_OR_FALLBACK:
         params = _choose_dataset(module, params)
     params.descriptions = module.DESCRIPTIONS
     params.profile = profile
+    params.executor, params.executor_options = executor, copy.deepcopy(dict(executor_options))
     module.validate(params)
     return params
 

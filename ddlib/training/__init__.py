@@ -9,11 +9,11 @@ otherwise trains it with the loop of ``config["kind"]``:
 - ``"lc_training"`` -> :func:`ddlib.training.lc_logged.train_steps` (local complexity logged on a
   log-spaced step grid).
 
-:func:`train_sweep` trains a list of configs (a sweep) with a progress bar over runs, runs of
-one shape stacked together where that is faster (:mod:`ddlib.training.stacked`), or hands them to
-a Slurm or Ray cluster (:mod:`ddlib.execution`);
+:func:`train_sweep` trains a list of configs (a sweep) here, with a progress bar over runs, runs
+of one shape stacked together where that is faster (:mod:`ddlib.training.stacked`);
 :func:`load_model` rebuilds the model of a finished run at its final or a kept checkpoint.
-May import ``ddlib.core``, ``ddlib.models`` and ``ddlib.metrics``; never a plotting or study module.
+May import ``ddlib.core``, ``ddlib.models`` and ``ddlib.metrics``; never a plotting or study module,
+nor ``ddlib.execution``: that layer (Slurm, Ray, the sweep board of idle cores) calls this one.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from ddlib.core.device import pick_device
 from ddlib.core.progress import progress as progress_bar
 from ddlib.core.store import Run, RunStore
 from ddlib.training.config import EXAMPLE_CONFIGS, validate_config
-from ddlib.training.evaluation import evaluate, load_model, predict_logits, training_data
+from ddlib.training.evaluation import evaluate, load_model, predict_logits
+from ddlib.training.run_inputs import training_data
 from ddlib.training.stacked import check_stack_policy, shape_groups, stacks_on
 
 __all__ = ["EXAMPLE_CONFIGS", "evaluate", "load_model", "predict_logits", "train", "train_sweep",
@@ -73,49 +74,28 @@ def train(config: Mapping[str, Any], store: RunStore | None = None,
 
 def train_sweep(configs: Sequence[Mapping[str, Any]], store: RunStore | None = None,
                 device: str | torch.device = "auto", progress: bool = True, *,
-                allow_download: bool = False, stack: str = "auto", executor: str | None = None,
-                executor_options: Mapping[str, Any] | None = None) -> list[Run]:
-    """Train every config of a sweep (finished runs are loaded, partial ones resumed).
+                allow_download: bool = False, stack: str = "auto") -> list[Run]:
+    """Train every config of a sweep here (finished runs are loaded, partial ones resumed).
 
-    Every config (and the executor) is validated before the first one trains. ``executor``:
-    ``"local"`` trains here; ``"slurm"`` / ``"ray"`` hand the missing runs to a cluster
-    (:func:`ddlib.execution.dispatch`) and wait; ``None`` (the default) takes the executor and
-    options chosen by :func:`ddlib.execution.use_executor` (a notebook's ``executor`` parameter),
-    ``"local"`` when none was chosen. Locally, ``stack`` chooses whether runs of one
+    Every config is validated before the first one trains. ``stack`` chooses whether runs of one
     shape group (equal configs but for the seeds; LC runs also but for their training set's size
     and label noise) train together as a stacked ensemble (:mod:`ddlib.training.stacked`,
     :mod:`ddlib.training.lc_stacked`): ``"auto"`` (on CUDA only; measured slower on the CPU),
-    ``"always"`` or ``"never"``. When ``DDLIB_SWEEP_BOARD`` names a folder (``run_all.sh`` sets
-    it), the sweep is published there while it trains, so that a helper on an idle core can train
-    some of its runs, bit-identically (:mod:`ddlib.execution.sharing`).
+    ``"always"`` or ``"never"``. To train on a Slurm or Ray cluster, or to let a helper on an idle
+    core train some of the runs, call :func:`ddlib.execution.run_sweep`, which calls this.
     """
     store = store or RunStore()
     check_stack_policy(stack)
     for config in configs:
         validate_config(config)
     configs = [copy.deepcopy(dict(c)) for c in configs]
-    if executor is None:
-        from ddlib.execution import current_executor
-
-        executor, chosen_options = current_executor()
-        executor_options = chosen_options if executor_options is None else executor_options
-    if executor != "local":
-        from ddlib.execution import dispatch, validate_executor
-
-        validate_executor(executor, executor_options or {})
-        dispatch(configs, store.root, executor, executor_options or {}, str(device), progress)
-        return [store.run(c) for c in configs]
-    from ddlib.execution.sharing import published
-
     chosen = pick_device(device)
     groups = shape_groups(configs) if stacks_on(stack, chosen) else [[i] for i in range(len(configs))]
-    with published(configs, store, str(chosen)):
-        for group in progress_bar(groups, "sweep", enabled=progress, leave=True):
-            if len(group) == 1:
-                train(configs[group[0]], store, chosen, progress, allow_download=allow_download)
-            else:
-                _train_together([configs[i] for i in group], store, chosen, progress,
-                                allow_download)
+    for group in progress_bar(groups, "sweep", enabled=progress, leave=True):
+        if len(group) == 1:
+            train(configs[group[0]], store, chosen, progress, allow_download=allow_download)
+        else:
+            _train_together([configs[i] for i in group], store, chosen, progress, allow_download)
     return [store.run(c) for c in configs]
 
 

@@ -20,14 +20,9 @@ from torch import nn
 from ddlib.core.data import ClassificationData
 from ddlib.core.progress import progress as progress_bar
 from ddlib.core.store import Run
-from ddlib.training.evaluation import (
-    evaluate,
-    loss_value,
-    predict_logits,
-    seeded_model,
-    training_data,
-)
+from ddlib.training.evaluation import evaluate, loss_value, predict_logits
 from ddlib.training.precision import training_precision
+from ddlib.training.run_inputs import seeded_model, training_data
 
 
 def learning_rate(optimizer: Mapping[str, Any], epoch_progress: float, epochs: int) -> float:
@@ -82,7 +77,7 @@ def augment_crop_flip(images: torch.Tensor, generator: torch.Generator) -> torch
     return torch.where(flip[:, None, None, None], cropped.flip(-1), cropped)
 
 
-def _teacher_logits(teacher: nn.Module | None, images: torch.Tensor) -> torch.Tensor | None:
+def teacher_logits(teacher: nn.Module | None, images: torch.Tensor) -> torch.Tensor | None:
     """Soft targets: the teacher's logits (eval mode, detached) on the batch the student sees."""
     if teacher is None:
         return None
@@ -166,7 +161,7 @@ def train_epochs(run: Run, device: torch.device, teacher: nn.Module | None, prog
         for step in range(steps_per_epoch):
             index = order[step * batch_size:(step + 1) * batch_size]
             images = augment_crop_flip(x_train[index], generator) if augment else x_train[index]
-            targets = _teacher_logits(teacher, images)
+            targets = teacher_logits(teacher, images)
             rate = learning_rate(config["optimizer"], epoch - 1 + step / steps_per_epoch, epochs)
             for group in optimizer.param_groups:
                 group["lr"] = rate

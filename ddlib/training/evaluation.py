@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ddlib.core.data import ClassificationData, load_data
 from ddlib.core.device import pick_device
 from ddlib.core.store import Run
 from ddlib.models import build_model
@@ -57,22 +53,6 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str = "ce
     wrong = logits.argmax(1) != y
     return {"loss": loss_value(loss, logits, y).item(), "error": wrong.float().mean().item(),
             "accuracy": int((~wrong).sum()) / len(y)}
-
-
-def seeded_model(config: Mapping[str, Any]) -> nn.Module:
-    """The config's model initialised from ``config["seed"]``, leaving the global RNG untouched."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config["seed"])
-        return build_model(config["model"])
-
-
-def training_data(config: Mapping[str, Any], allow_download: bool = False) -> ClassificationData:
-    """The split a config trains on (``config["data"]`` are ``load_classification`` arguments),
-    kept in memory across the runs of a sweep; treat its tensors as read-only."""
-    spec = dict(config["data"])
-    if allow_download:
-        spec["allow_download"] = True
-    return load_data(spec)
 
 
 def load_model(run: Run, checkpoint: int | None = None,

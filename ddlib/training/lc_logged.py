@@ -22,8 +22,9 @@ from ddlib.core.progress import progress as progress_bar
 from ddlib.core.store import Run
 from ddlib.metrics.local_complexity import local_complexity, modules_named, orthonormal_frame
 from ddlib.models.layers import DTYPES
-from ddlib.training.evaluation import evaluate, loss_value, seeded_model, training_data
+from ddlib.training.evaluation import evaluate, loss_value
 from ddlib.training.precision import training_precision
+from ddlib.training.run_inputs import seeded_model, training_data
 
 EVALUATION_BATCH = 2000  # images per evaluation batch of LC runs
 

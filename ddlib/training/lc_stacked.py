@@ -35,9 +35,10 @@ from ddlib.core.data import ClassificationData
 from ddlib.core.progress import progress as progress_bar
 from ddlib.core.store import Run, config_hash
 from ddlib.models.layers import DTYPES
-from ddlib.training.evaluation import loss_value, seeded_model, training_data
+from ddlib.training.evaluation import loss_value
 from ddlib.training.lc_logged import BatchOrder, lc_optimizer, lc_points, lc_summary, measure
 from ddlib.training.precision import training_precision
+from ddlib.training.run_inputs import seeded_model, training_data
 from ddlib.training.stacked import (
     StackedModels,
     by_resume_point,

@@ -41,14 +41,15 @@ from ddlib.core.progress import progress as progress_bar
 from ddlib.core.store import Run, config_hash
 from ddlib.training.classifier import (
     LoopSettings,
-    _teacher_logits,
     augment_crop_flip,
     evaluation_row,
     learning_rate,
     make_optimizer,
+    teacher_logits,
 )
-from ddlib.training.evaluation import loss_value, seeded_model, training_data
+from ddlib.training.evaluation import loss_value
 from ddlib.training.precision import training_precision
+from ddlib.training.run_inputs import seeded_model, training_data
 
 STACK_POLICIES = ("auto", "always", "never")
 MEMBER_KEYS = ("seed", "data_seed")  # what may differ between the members of a stack
@@ -240,7 +241,7 @@ def _train_group(runs: Sequence[Run], resumes: Sequence[tuple | None],
             indices = [order[step * batch_size:(step + 1) * batch_size] for order in orders]
             batches = [augment_crop_flip(x_train[i], g) if augment else x_train[i]
                        for i, g in zip(indices, generators)]
-            targets = [_teacher_logits(t, b) for t, b in zip(teachers, batches)]
+            targets = [teacher_logits(t, b) for t, b in zip(teachers, batches)]
             images, labels = torch.stack(batches), torch.stack([y_train[i] for i in indices])
             rate = learning_rate(config["optimizer"], epoch - 1 + step / steps_per_epoch, epochs)
             for group in optimizer.param_groups:

@@ -16,8 +16,10 @@ from typing import Any
 import pandas as pd
 import torch
 
+from ddlib import execution
 from ddlib.analysis import interpolation_threshold, log_spaced_integers
 from ddlib.core.data import DATASET_SHAPES, ClassificationData, load_data
+from ddlib.core.params import Params
 from ddlib.core.progress import progress
 from ddlib.core.store import Run, config_hash
 from ddlib.metrics.sharpness import (
@@ -28,7 +30,7 @@ from ddlib.metrics.sharpness import (
     unnormalise,
 )
 from ddlib.models import build_model, parameter_count
-from ddlib.training import load_model, predict_logits, train_sweep
+from ddlib.training import load_model, predict_logits
 
 # Variants of the main experiment (Gamba et al. Fig. 4, 6, 7), as changes to the main configs.
 EXPERIMENTS = ("main", "cifar100", "resnet18", "asymmetric", "random_labels")
@@ -310,11 +312,11 @@ class SweepResult:
     threshold: int | None
 
 
-def run_sweep(
-    params: Mapping[str, Any], experiment: str = "main", device: str = "auto"
-) -> SweepResult:
-    """Train (or load) the sweep of ``experiment`` and measure it (sharpness cached per run)."""
-    runs = train_sweep(sweep_configs(params, experiment), device=device)
+def run_sweep(params: Params, experiment: str = "main", device: str = "auto") -> SweepResult:
+    """Train (or load) the sweep of ``experiment`` where ``params.executor`` says, and measure it
+    (sharpness cached per run)."""
+    runs = execution.run_sweep(sweep_configs(params, experiment), device=device,
+                               executor=params.executor, executor_options=params.executor_options)
     errors = error_table(runs)
     final = final_errors(errors)
     volumes = sweep_sharpness(runs, sharpness_settings(params), params["sharpness_points"], device)

@@ -19,6 +19,7 @@ from ddlib.core.data_sources import CIFAR10_OR_FALLBACK
 from ddlib.core.params import Choice, Flag, Integer, ListOf, Maybe, Real, Rule
 from ddlib.metrics.svd_paths import validate_paths
 from ddlib.models.convnet import INPUT_SIZE
+from ddlib.models.cost import width_costs
 from ddlib.studies.convnet_sharpness.experiment import (
     EXPERIMENTS,
     sharpness_settings,
@@ -255,32 +256,23 @@ def split_sizes(params: Mapping[str, Any]) -> tuple[int, int] | None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Cost model, rough, for 32x32 inputs of C channels, width w and k classes (a MAC is a
-# multiply-add, 2 FLOP):
-#   ConvNet: 55,296 w^2 + 9,216 C w + 8 w k MACs per image (3x3 convolutions C->w and w->2w at
-#     32x32, 2w->4w at 16x16, 4w->8w at 8x8); 378 w^2 + (9 C + 15 + 8 k) w + k parameters;
-#     10,120 w saved activations per image (every layer output); widest output 2,048 w.
-#   PreActResNet18: 135,168 w^2 + 9,216 C w + 8 w k MACs (0.56 GMAC at w = 64, the standard
-#     ResNet18); about 2,724 w^2 parameters (11.2 M at w = 64); 29,056 w saved activations;
-#     widest output 1,024 w.
-# FLOP per run (each width and seed): training 6 MACs (forward 2, backward 4) per image and epoch;
-# evaluations 2 MACs per training and test image at each of about checkpoints + 1 grid epochs;
-# sharpness 6 MACs per input, (M + 1)(1 + P K) inputs per point; the heatmap 6 MACs per point
-# and grid epoch.
+# Cost model: parameters, FLOP and activations per image of each model are
+# ddlib.models.cost.model_cost's (counted on the meta device), for C x 32 x 32 images.
+# FLOP per run (each width and seed): training FLOP per image and epoch; evaluations a forward
+# pass per training and test image at each of about checkpoints + 1 grid epochs; sharpness a
+# forward and backward pass (the training FLOP) per input, (M + 1)(1 + P K) inputs per point;
+# the heatmap the same per point and grid epoch.
 # Memory: the float32 train and test images of every data spec (load_data caches up to 4),
 # plus, for the largest model, 6 copies of its parameters (weights, gradients, 2 Adam moments,
-# evaluation and checkpoint copies) and the largest of: the saved activations of a training,
-# sharpness or heatmap (256) batch; a no-grad evaluation batch of 1,024 images (3 widest outputs
-# each); one sharpness chunk (4 float32 copies of max(sharpness_batch, (M + 1)(1 + P K)) images)
-# with the jitter factors of all points (12 bytes per factor).
+# evaluation and checkpoint copies) and the largest of: the activations of a training,
+# sharpness or heatmap (256) batch; a no-grad evaluation batch of 1,024 images (3 largest
+# activations each); one sharpness chunk (4 float32 copies of max(sharpness_batch,
+# (M + 1)(1 + P K)) images) with the jitter factors of all points (12 bytes per factor).
 # ----------------------------------------------------------------------------------------------
 _FLOAT = 4
-_PIXELS = INPUT_SIZE * INPUT_SIZE
-# name: (MACs per w^2, parameters per w^2, saved activations per w, widest output per w)
-_ARCHITECTURES = {
-    "convnet": (55_296, 378, 10_120, 2 * _PIXELS),
-    "preact_resnet18": (135_168, 2_724, 29_056, _PIXELS),
-}
+# the models of experiment.sweep_configs, without width and the data's channels and classes
+_MODELS = {"convnet": {"name": "convnet", "batch_norm": False},
+           "preact_resnet18": {"name": "preact_resnet18", "batch_norm": True}}
 
 
 def _runs(params: Mapping[str, Any], sizes: tuple[int, int] | None) -> list[tuple]:
@@ -313,20 +305,20 @@ def estimated_cost(params: Mapping[str, Any], sizes: tuple[int, int] | None) -> 
     seeds = len(params["seeds"])
     flop, data, largest = 0.0, {}, 0.0
     for spec, n_train, n_test, channels, classes, model, widths, epochs in _runs(params, sizes):
-        image = channels * _PIXELS * _FLOAT
+        image = channels * INPUT_SIZE * INPUT_SIZE * _FLOAT
         data[spec] = (n_train + n_test) * image
         grid = min(params["checkpoints"], epochs) + 1
         points = min(params["sharpness_points"], n_train)
         heatmap = min(params["heatmap_points"], n_train)
-        per_w2, weights_per_w2, saved, widest = _ARCHITECTURES[model]
-        for w in widths:
-            macs = per_w2 * w**2 + 9 * _PIXELS * channels * w + 8 * w * classes
-            weights = weights_per_w2 * w**2 + (9 * channels + 15 + 8 * classes) * w + classes
-            flop += seeds * macs * (6 * epochs * n_train + 2 * grid * (n_train + n_test)
-                                    + 6 * points * per_point + 6 * heatmap * grid)
-            work = max(batch * saved * w * _FLOAT, 1024 * 3 * widest * w * _FLOAT,
+        base = {**_MODELS[model], "in_channels": channels, "num_classes": classes}
+        for cost in width_costs(base, widths, (channels, INPUT_SIZE, INPUT_SIZE)).values():
+            flop += seeds * (float(cost.training_flop) * (epochs * n_train + points * per_point
+                                                          + heatmap * grid)
+                             + float(cost.forward_flop) * grid * (n_train + n_test))
+            work = max(batch * cost.activations * _FLOAT,
+                       1024 * 3 * cost.largest_activation * _FLOAT,
                        4 * chunk * image + 12 * points * per_point)
-            largest = max(largest, 6 * weights * _FLOAT + work)
+            largest = max(largest, 6 * cost.parameters * _FLOAT + work)
     return sum(data.values()) + largest, flop
 
 

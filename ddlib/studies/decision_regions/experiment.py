@@ -23,12 +23,12 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from ddlib import execution
 from ddlib.analysis import interpolation_threshold
 from ddlib.core.data import ClassificationData
-from ddlib.core.device import pick_device
+from ddlib.core.params import Params
 from ddlib.core.progress import progress
-from ddlib.core.store import CorruptRunError, Run, RunStore, atomic_torch_save, config_hash
-from ddlib.execution.sharing import announce
+from ddlib.core.store import CorruptRunError, Run, atomic_torch_save, config_hash
 from ddlib.metrics.decision_planes import (
     PlaneBatch,
     planes_through_triplets,
@@ -42,7 +42,7 @@ from ddlib.metrics.similarity import (
     region_similarity_per_plane,
     similarity_matrix,
 )
-from ddlib.training import load_model, train_sweep
+from ddlib.training import load_model
 
 CONVOLUTIONAL = ("convnet", "preact_resnet18", "wide_resnet", "densenet", "vgg")
 PATCH_BASED = ("vit", "mlp_mixer")
@@ -170,18 +170,6 @@ def _study_config(
     )
 
 
-def announce_later_sweeps(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]], *,
-                          in_channels: int, image_size: int, num_classes: int,
-                          device: str = "auto") -> None:
-    """Offer the optimiser, distillation and width sweeps, trained later by this notebook, to a
-    helper on an idle core (``run_all.sh``'s free lane; :func:`ddlib.execution.sharing.announce`),
-    which trains them bit-identically while the notebook computes the architecture study's
-    planes. Without a board (a notebook run by hand) this does nothing."""
-    later = training_configs(params, specs, in_channels=in_channels, image_size=image_size,
-                             num_classes=num_classes)[len(architecture_configs(params, specs)):]
-    announce(later, RunStore(), str(pick_device(device)))
-
-
 def training_configs(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]], *,
                      in_channels: int, image_size: int, num_classes: int) -> list[dict[str, Any]]:
     """Every training config the notebook trains: the architecture, optimiser, distillation and
@@ -198,10 +186,27 @@ def training_configs(params: Mapping[str, Any], specs: Mapping[str, Mapping[str,
     return configs + [t for key, t in teachers.items() if key not in trained]
 
 
-def train_all(configs: Mapping[Any, Mapping[str, Any]], device: str = "auto") -> dict[Any, Run]:
-    """Train (or load) every config; returns the runs under the same keys."""
-    runs = train_sweep(list(configs.values()), device=device)
+def train_all(params: Params, configs: Mapping[Any, Mapping[str, Any]], device: str = "auto", *,
+              later: Sequence[Mapping[str, Any]] = ()) -> dict[Any, Run]:
+    """Train (or load) every config where ``params.executor`` says; returns the runs under the same
+    keys. ``later``: configs trained afterwards, offered meanwhile to a helper on an idle core
+    (:func:`ddlib.execution.run_sweep`)."""
+    runs = execution.run_sweep(list(configs.values()), device=device, executor=params.executor,
+                               executor_options=params.executor_options, later=later)
     return dict(zip(configs, runs, strict=True))
+
+
+def train_architecture_study(params: Params, specs: Mapping[str, Mapping[str, Any]], *,
+                             in_channels: int, image_size: int, num_classes: int,
+                             device: str = "auto") -> dict[tuple[str, int], Run]:
+    """Train (or load) the architecture study: {(architecture, seed): run}. The optimiser,
+    distillation and width sweeps, which the notebook trains later, are offered meanwhile to a
+    helper on an idle core (``run_all.sh``'s free lane), which trains them bit-identically while
+    the notebook computes the architecture study's planes; without a board nothing is offered."""
+    configs = architecture_configs(params, specs)
+    later = training_configs(params, specs, in_channels=in_channels, image_size=image_size,
+                             num_classes=num_classes)[len(configs):]
+    return train_all(params, configs, device, later=later)
 
 
 def family_kind(spec: Mapping[str, Any]) -> str:

@@ -14,9 +14,6 @@ with 20% label noise only: the claims are judged on the noisy curve, and the cle
 
 from __future__ import annotations
 
-import functools
-import importlib
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +23,7 @@ from ddlib.core.data import DATASET_SHAPES, IMAGE_FOLDER_PREFIX, is_image_folder
 from ddlib.core.data_sources import CIFAR10_OR_FALLBACK
 from ddlib.core.params import Choice, Flag, Integer, ListOf, MapOf, Maybe, Real, Record, Rule, Text
 from ddlib.models import REGISTRY as MODEL_REGISTRY
+from ddlib.models.cost import ModelCost, model_cost, width_costs
 from ddlib.models.mlp import ACTIVATIONS
 from ddlib.models.zoo import SIZES, zoo_specs
 from ddlib.training.config import AUGMENTATIONS, OPTIMIZERS, SCHEDULES
@@ -431,118 +429,6 @@ RULES: dict[str, Rule] = {
 }
 
 
-# --------------------------------------------------------------------------------------------
-# Cost model. Multiply-accumulates (MACs) and parameters of one forward pass of one image,
-# from each model's constructor arguments (defaults read from its signature), for an image of
-# C channels and side S:
-#   convolution k x k, c_in -> c_out, output side h: k^2 c_in c_out h^2 MACs, k^2 c_in c_out
-#   parameters; linear n_in -> n_out: n_in n_out of both; attention over T tokens of dim d:
-#   2 T^2 d MACs. Norms, activations and pooling are left out (a few per cent).
-# Training FLOP = 6 MACs per image and epoch (2 FLOP per MAC, backward twice the forward; twice
-# that for SAM's two passes; + 2 MACs of the teacher for distillation); prediction FLOP = 2 MACs
-# per grid point. Training memory = 16 bytes per parameter (weights, gradients and up to two
-# optimiser moments in float32); activations are left out (they depend on the device's batch).
-# --------------------------------------------------------------------------------------------
-@functools.cache
-def _defaults(model: str) -> dict[str, Any]:
-    module, cls = MODEL_REGISTRY[model]
-    signature = inspect.signature(getattr(importlib.import_module(module), cls))
-    return {p.name: p.default for p in signature.parameters.values()
-            if p.default is not inspect.Parameter.empty}
-
-
-class _Count:
-    def __init__(self) -> None:
-        self.macs = 0.0
-        self.params = 0.0
-
-    def conv(self, k: int, c_in: int, c_out: int, side: int) -> None:
-        self.macs += k * k * c_in * c_out * side * side
-        self.params += k * k * c_in * c_out
-
-    def linear(self, n_in: int, n_out: int, tokens: int = 1) -> None:
-        self.macs += n_in * n_out * tokens
-        self.params += n_in * n_out
-
-
-def model_cost(spec: Mapping[str, Any], side: int) -> tuple[float, float]:
-    """(MACs of one forward pass of one image, parameters) of a ``build_model`` spec for images
-    of side ``side`` (see the cost model above)."""
-    a = {**_defaults(spec["name"]), **spec}
-    name, count = spec["name"], _Count()
-    if name == "mlp":
-        hidden = [a["width"]] * a["depth"] if isinstance(a["width"], int) else list(a["width"])
-        sizes = [a["in_features"], *hidden, a["num_classes"]]
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            count.linear(n_in, n_out)
-    elif name == "convnet":
-        w, h = a["width"], side
-        for stage, (c_in, c_out) in enumerate(zip([a["in_channels"], w, 2 * w, 4 * w],
-                                                  [w, 2 * w, 4 * w, 8 * w])):
-            count.conv(3, c_in, c_out, h)
-            h = h // 2 if stage > 0 else h
-        count.linear(8 * w, a["num_classes"])
-    elif name in ("preact_resnet18", "wide_resnet"):
-        if name == "preact_resnet18":
-            stem, groups = a["width"], [(a["width"] * 2**g, s, 2) for g, s in enumerate((1, 2, 2, 2))]
-        else:
-            per_group = max((a["depth"] - 4) // 6, 1)
-            stem = a["base"]
-            groups = [(a["base"] * a["widen"] * 2**g, s, per_group) for g, s in enumerate((1, 2, 2))]
-        count.conv(3, a["in_channels"], stem, side)
-        channels, h = stem, side
-        for out, stride, blocks in groups:
-            for index in range(blocks):
-                step = stride if index == 0 else 1
-                h = -(-h // step)
-                count.conv(3, channels, out, h)
-                count.conv(3, out, out, h)
-                if step != 1 or channels != out:
-                    count.conv(1, channels, out, h)
-                channels = out
-        count.linear(channels, a["num_classes"])
-    elif name == "densenet":
-        growth, h = a["growth"], side
-        channels = 2 * growth
-        count.conv(3, a["in_channels"], channels, h)
-        for index, depth in enumerate(a["blocks"]):
-            for _ in range(depth):
-                count.conv(1, channels, 4 * growth, h)
-                count.conv(3, 4 * growth, growth, h)
-                channels += growth
-            if index < len(a["blocks"]) - 1:
-                out = int(channels * a["reduction"])
-                count.conv(1, channels, out, h)
-                channels, h = out, h // 2
-        count.linear(channels, a["num_classes"])
-    elif name == "vgg":
-        channels, h = a["in_channels"], side
-        for stage, convs in enumerate(a["stages"]):
-            out = a["width"] * 2 ** min(stage, 3)
-            for _ in range(convs):
-                count.conv(3, channels, out, h)
-                channels = out
-            h = -(-h // 2)
-        count.linear(channels, a["num_classes"])
-    elif name in ("vit", "mlp_mixer"):
-        patch, dim = a["patch_size"], a["dim"]
-        patches = (a["image_size"] // patch) ** 2
-        count.linear(a["in_channels"] * patch * patch, dim, patches)
-        for _ in range(a["depth"]):
-            if name == "vit":
-                tokens = patches + 1
-                count.linear(dim, 4 * dim, tokens)  # q, k, v and the output projection
-                count.linear(dim, 2 * a["mlp_dim"], tokens)  # the two feed-forward layers
-                count.macs += 2 * tokens * tokens * dim
-            else:
-                count.linear(patches, 2 * a["token_dim"], dim)
-                count.linear(dim, 2 * a["channel_dim"], patches)
-        count.linear(dim, a["num_classes"])
-    else:
-        raise ValueError(f"model name={name!r} has no cost model; known: {sorted(MODEL_REGISTRY)}")
-    return count.macs, count.params
-
-
 def _split_sizes(data: Mapping[str, Any], train_size: int | None,
                  name: str) -> tuple[int, int] | None:
     """(training, test) images that ``load_classification`` takes for ``data`` with ``train_size``
@@ -653,14 +539,14 @@ def validate(params: dict[str, Any]) -> None:
     else:
         width_base.update(in_channels=channels, num_classes=classes)
     _check_fits(width_base["name"], width_base, side, "width_model")
-    _check_costs(params, specs, width_base, channels * side * side, side, sizes, width_sizes)
+    _check_costs(params, specs, width_base, (channels, side, side), sizes, width_sizes)
 
 
 def _check_costs(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any]],
-                 width_base: Mapping[str, Any], pixels: int, side: int,
+                 width_base: Mapping[str, Any], image: tuple[int, int, int],
                  sizes: tuple[int, int], width_sizes: tuple[int, int]) -> None:
-    """Memory and compute of the notebook (see the cost model above), one check per part so that
-    the message names the parameters that set it.
+    """Memory and compute of the notebook, one check per part so that the message names the
+    parameters that set it. FLOP and parameters per image are :func:`ddlib.models.cost.model_cost`'s.
 
     - data: float32 images, two copies of the main split (scaled, normalised) and one of the width
       study's split per label-noise rate (kept by ``load_data``'s cache): 4 C S^2 (2 (n + t) +
@@ -668,38 +554,41 @@ def _check_costs(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any
     - planes (P triplets, R points per axis, M models): planes_through_triplets holds about 9
       [P, C, S, S] float32 tensors; every model's [P, R, R] argmax image is held as int64
       (run_predictions stacks them; the notebook keeps each study's stack), plus the [8, P, R, R]
-      batch of predict_planes: 4 * 9 P C S^2 + 8 (M + 8) P R^2 bytes; FLOP 2 P R^2 sum of MACs;
-    - largest model: 16 bytes per parameter;
-    - training: sum over runs of 6 MACs n epochs (x2 for SAM; + 2 MACs of the teacher n epochs
-      for distilled students), plus the final evaluation on the training and test images.
+      batch of predict_planes: 4 * 9 P C S^2 + 8 (M + 8) P R^2 bytes; FLOP P R^2 forward passes
+      of every model;
+    - largest model: 16 bytes per parameter (weights, gradients, two optimiser moments);
+    - training: every run's training FLOP per image times n epochs (x2 for SAM; + the teacher's
+      forward pass for distilled students), plus the final evaluation on the training and test
+      images.
     """
+    pixels = image[0] * image[1] * image[2]
     seeds, epochs = len(params["seeds"]), params["epochs"]
     (n, t), (n_w, t_w) = sizes, width_sizes
-    macs = {label: model_cost(specs[label], side)[0] for label in params["architectures"]}
-    study_models = [  # (MACs, passes per step) of every run of the first three studies
-        *[(macs[label], 1) for label in params["architectures"] for _ in range(seeds)],
-        *[(macs[label], 2 if optimizer["name"] == "sam" else 1)
+    costs = {label: model_cost(specs[label], image) for label in params["architectures"]}
+    study_models = [  # (cost, passes per step) of every run of the first three studies
+        *[(costs[label], 1) for label in params["architectures"] for _ in range(seeds)],
+        *[(costs[label], 2 if optimizer["name"] == "sam" else 1)
           for optimizer in params["optimizer_study"].values()
           for label in params["optimizer_architectures"] for _ in range(seeds)],
-        *[(macs[label], 1) for label in params["students"] for _ in range(seeds)],
+        *[(costs[label], 1) for label in params["students"] for _ in range(seeds)],
     ]
-    widths = {w: model_cost({**width_base, "width": w}, side) for w in params["widths"]}
+    widths = width_costs(width_base, params["widths"], image)
     runs_per_width = len(params["label_noises"]) * len(params["width_seeds"])
     width_passes = 2 if params["width_optimizer"]["name"] == "sam" else 1
-    width_macs = [widths[w][0] for w in params["widths"] for _ in range(runs_per_width)]
+    width_models = [widths[w] for w in params["widths"] for _ in range(runs_per_width)]
 
-    def planes(count: int, resolution: int, models: Sequence[float]) -> tuple[float, float]:
+    def planes(count: int, resolution: int, models: Sequence[ModelCost]) -> tuple[float, float]:
         points = count * resolution**2
         memory = 4.0 * 9 * count * pixels + 8.0 * (len(models) + 8) * points
-        return memory, 2.0 * points * sum(models)
+        return memory, float(points) * sum(cost.forward_flop for cost in models)
 
-    teacher = macs[params["teacher"]]
-    study_flop = sum(6.0 * m * p * n * epochs + 2.0 * m * (n + t) for m, p in study_models)
-    study_flop += 2.0 * teacher * n * epochs * len(params["students"]) * seeds
-    width_flop = sum(6.0 * m * width_passes * n_w * params["width_epochs"] + 2.0 * m * (n_w + t_w)
-                     for m in width_macs)
-    largest = max([model_cost(specs[label], side)[1] for label in params["architectures"]]
-                  + [size[1] for size in widths.values()])
+    teacher = costs[params["teacher"]].forward_flop
+    study_flop = sum(float(c.training_flop) * p * n * epochs + c.forward_flop * (n + t)
+                     for c, p in study_models)
+    study_flop += float(teacher) * n * epochs * len(params["students"]) * seeds
+    width_flop = sum(float(c.training_flop) * width_passes * n_w * params["width_epochs"]
+                     + c.forward_flop * (n_w + t_w) for c in width_models)
+    largest = max(c.parameters for c in [*costs.values(), *widths.values()])
     widest = max(params["widths"])
     data_bytes = 4.0 * pixels * (2 * (n + t) + len(params["label_noises"]) * (n_w + t_w))
     arch_count = len(params["architectures"]) * seeds
@@ -711,17 +600,17 @@ def _check_costs(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any
          16.0 * largest, 0.0),
         (f"the scoring planes (n_triplets={params['n_triplets']} at resolution="
          f"{params['resolution']}, {len(study_models)} models)",
-         *planes(params["n_triplets"], params["resolution"], [m for m, _ in study_models])),
+         *planes(params["n_triplets"], params["resolution"], [c for c, _ in study_models])),
         (f"the figure planes (figure_planes={params['figure_planes']} at figure_resolution="
          f"{params['figure_resolution']}, {arch_count} models)",
          *planes(params["figure_planes"], params["figure_resolution"],
-                 [m for m, _ in study_models[:arch_count]])),
+                 [c for c, _ in study_models[:arch_count]])),
         (f"the width-study planes (width_n_triplets={params['width_n_triplets']} at resolution="
-         f"{params['resolution']}, {len(width_macs)} models)",
-         *planes(params["width_n_triplets"], params["resolution"], width_macs)),
+         f"{params['resolution']}, {len(width_models)} models)",
+         *planes(params["width_n_triplets"], params["resolution"], width_models)),
         (f"training the architecture, optimiser and distillation studies ({len(study_models)} runs "
          f"of epochs={epochs} on {n:,} images)", 0.0, study_flop),
-        (f"training the width study ({len(width_macs)} runs of width_epochs="
+        (f"training the width study ({len(width_models)} runs of width_epochs="
          f"{params['width_epochs']} on {n_w:,} images, widths up to {widest})", 0.0, width_flop),
     )
     for what, memory, flop in checks:

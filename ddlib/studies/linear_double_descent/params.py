@@ -104,6 +104,7 @@ RULES: dict[str, Rule] = {
     "allow_download": Flag(),
 }
 
+# Counted by hand, not by ddlib.models.cost: linear regression runs in numpy, with no model spec.
 ROW_BYTES = 224  # a row of the long sweep table (7 columns of 8 bytes) x 4 live copies
 RECORD_BYTES = 500  # a row of the polynomial / Gaussian tables, built from a list of dicts
 

@@ -13,8 +13,10 @@ from typing import Any
 import pandas as pd
 from scipy.stats import spearmanr
 
+from ddlib import execution
 from ddlib.analysis import log_spaced_steps
-from ddlib.core.store import Run
+from ddlib.core.params import Params
+from ddlib.core.store import Run, RunStore
 from ddlib.metrics import partition2d
 from ddlib.training import EXAMPLE_CONFIGS, load_model, training_data, validate_config
 
@@ -241,3 +243,11 @@ def training_configs(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     if params["run_cifar"]:
         configs += list(cifar_configs(params).values())
     return configs
+
+
+def train_runs(params: Params, configs: list[dict[str, Any]], store: RunStore | None = None,
+               device: str = "auto") -> list[Run]:
+    """Train (or load) the runs of ``configs`` where ``params.executor`` says (datasets download
+    only with ``params.allow_download``); returns them in order."""
+    return execution.run_sweep(configs, store, device, allow_download=params["allow_download"],
+                               executor=params.executor, executor_options=params.executor_options)

@@ -23,6 +23,7 @@ from ddlib.core.checks import check_cost
 from ddlib.core.data import DATASET_SHAPES, DatasetShape
 from ddlib.core.params import Choice, Flag, Integer, ListOf, Real, Record, Rule
 from ddlib.metrics.local_complexity import DEFAULT_VERTICES_PER_BATCH
+from ddlib.models.cost import ModelCost, model_cost
 from ddlib.training.config import EXAMPLE_CONFIGS
 
 _RADII_PAPER = {"fine": 0.005, "coarse": 0.5}
@@ -272,37 +273,42 @@ def _log_steps(steps: int, per_decade: int, checkpoints_per_decade: int | None =
     return sorted(grid)
 
 
-def mlp_parameters(width: int, depth: int) -> int:
-    """Weights and biases of ``MLP(784, 10, depth, width)``."""
-    return (IMAGE_SIDE**2 + 1) * width + (depth - 1) * (width + 1) * width + (width + 1) * NUM_CLASSES
+def _mlp_cost(params: Mapping[str, Any], width: int, depth: int) -> ModelCost:
+    """The cost of ``MLP(784, 10, depth, width)`` in the notebook's dtype."""
+    spec = {"name": "mlp", "in_features": IMAGE_SIDE**2, "num_classes": NUM_CLASSES,
+            "depth": depth, "width": width, "dtype": params["dtype"]}
+    return model_cost(spec, (IMAGE_SIDE**2,))
 
 
 def _mlp_memory(params: Mapping[str, Any], width: int, depth: int, train_size: int) -> float:
     """Bytes of one MLP run, b bytes per value and P parameters: 4 P b (weights, gradients, two
-    AdamW moments), b w (2 B d + 2 V) (a batch of B = 200 kept for the backward pass; one layer's
-    pre-activations of V = 8,192 LC vertices and their signs) and the data: the uint8 pool and
-    the float32 split plus its copy in the model's dtype, 784 (pool + (4 + b) (n + t))."""
+    AdamW moments), b (B A + 2 V L) (the A activations per image of a batch of B = 200 kept for
+    the backward pass; the L pre-activations of the widest layer at V = 8,192 LC vertices and
+    their signs) and the data: the uint8 pool and the float32 split plus its copy in the model's
+    dtype, 784 (pool + (4 + b) (n + t))."""
     b = BYTES[params["dtype"]]
+    cost = _mlp_cost(params, width, depth)
     shape = MNIST_POOLS[params["dataset"]]
     pool = shape.train + (shape.test or 0)
     split = train_size + params["test_size"]
-    return (4.0 * mlp_parameters(width, depth) * b
-            + b * width * (2.0 * BATCH * depth + 2.0 * DEFAULT_VERTICES_PER_BATCH)
+    return (4.0 * cost.parameters * b
+            + b * (BATCH * cost.activations + 2.0 * DEFAULT_VERTICES_PER_BATCH
+                   * cost.largest_activation)
             + IMAGE_SIDE**2 * (pool + (4.0 + b) * split))
 
 
 def _mlp_flop(params: Mapping[str, Any], width: int, depth: int, train_size: int,
               steps: int) -> float:
-    """FLOP of one MLP run (P parameters, one multiply-add each per image and pass): training
-    6 B P per step (forward and backward); at each of the L logged steps, 2 P per train and test
-    image (loss, accuracy) and, for each of the 2 radii, 2 P per vertex of the 2 D-vertex
-    cross-polytopes around the train, test and random LC points (D = num_directions)."""
-    P = mlp_parameters(width, depth)
+    """FLOP of one MLP run: training B = 200 images per step; at each of the L logged steps, a
+    forward pass per train and test image (loss, accuracy) and, for each of the 2 radii, per
+    vertex of the 2 D-vertex cross-polytopes around the train, test and random LC points
+    (D = num_directions)."""
+    cost = _mlp_cost(params, width, depth)
     logged = len(_log_steps(steps, params["log_per_decade"], params["checkpoints_per_decade"]))
     n, t, k = train_size, params["test_size"], params["lc_points"]
     points = min(k, n) + min(k, t) + k
-    per_log = 2.0 * P * (n + t) + len(params["radii"]) * points * 2 * params["num_directions"] * 2.0 * P
-    return 6.0 * BATCH * P * steps + logged * per_log
+    passes = n + t + len(params["radii"]) * points * 2 * params["num_directions"]
+    return float(cost.training_flop) * BATCH * steps + logged * passes * float(cost.forward_flop)
 
 
 def _mlp_runs(params: Mapping[str, Any]) -> list[tuple[str, int, int, int, int]]:
@@ -319,16 +325,14 @@ def _mlp_runs(params: Mapping[str, Any]) -> list[tuple[str, int, int, int, int]]
 
 
 def _image_costs(params: Mapping[str, Any]) -> tuple[float, float]:
-    """Memory [bytes] of the largest and FLOP of all CNN / ResNet18 runs (float32, 32 x 32 RGB).
+    """Memory [bytes] of the largest and FLOP of all CNN / ResNet18 runs (float32, 32 x 32 RGB),
+    as ``experiment.cifar_configs`` sets them up.
 
-    Per image and base width w, forward FLOP, values kept for the backward pass and the largest
-    layer: ConvNet (convolutions at 32, 32, 16, 8 pixels) 2 (55,296 w^2 + 27,648 w),
-    3 x 4,608 w and 2,048 w with 378 w^2 + 122 w + 10 parameters; PreAct-ResNet18 about
-    2.7e5 w^2 (1.1e9 at w = 64), 24,000 w and 1,024 w with 2,730 w^2 parameters. Memory: 16 bytes
-    per parameter, max(the kept values of a batch of 200, one layer of 8,192 LC vertices and
-    their signs) and the data (uint8 images, float32 split, its normalised copy: 9 bytes a
-    value). FLOP: 6 B per step and image (forward and backward) and, at each logged step, the
-    forward pass of the n + 10,000 train and test images and of the 2 D vertices of each LC point.
+    Memory: 16 bytes per parameter, max(the activations of a batch of 200, the largest
+    activation at 8,192 LC vertices with their signs) and the data (uint8 images, float32
+    split, its normalised copy: 9 bytes a value). FLOP: training B images per step and, at each
+    logged step, the forward pass of the n + 10,000 train and test images and of the 2 D vertices
+    of each LC point.
     """
     cifar = CIFAR_SIZES[params["cifar_dataset"]]
     train, test = cifar.train, cifar.test
@@ -336,18 +340,25 @@ def _image_costs(params: Mapping[str, Any]) -> tuple[float, float]:
     logged = len(_log_steps(steps, params["log_per_decade"]))
     points = min(k, n) + min(k, test) + k
     data = 9.0 * CIFAR_PIXELS * (train + test)
-    cw, rw = params["cnn_width"], params["resnet_width"]
-    models = [  # (runs, forward FLOP, kept values, largest layer, parameters, LC directions)
-        (2 + len(params["cnn_weight_decays"]), 2.0 * (55_296 * cw**2 + 27_648 * cw),
-         3 * 4_608 * cw, 2_048 * cw, 378 * cw**2 + 122 * cw + 10, CNN_DIRECTIONS),
-        (2, 2.7e5 * rw**2, 24_000 * rw, 1_024 * rw, 2_730 * rw**2, RESNET_DIRECTIONS),
+    image = (CIFAR_CHANNELS, CIFAR_SIDE, CIFAR_SIDE)
+    cnn = {"name": "convnet", "width": params["cnn_width"], "in_channels": CIFAR_CHANNELS,
+           "num_classes": NUM_CLASSES}
+    resnet = {"name": "preact_resnet18", "width": params["resnet_width"],
+              "in_channels": CIFAR_CHANNELS, "num_classes": NUM_CLASSES}
+    models = [  # (runs, spec, LC directions)
+        (1 + len(params["cnn_weight_decays"]), cnn | {"batch_norm": False}, CNN_DIRECTIONS),
+        (1, cnn | {"batch_norm": True}, CNN_DIRECTIONS),
+        (1, resnet | {"batch_norm": False}, RESNET_DIRECTIONS),
+        (1, resnet | {"batch_norm": True}, RESNET_DIRECTIONS),
     ]
     memory, flop = 0.0, 0.0
-    for runs, forward, kept, layer, parameters, directions in models:
-        working = max(4.0 * BATCH * kept, 5.0 * DEFAULT_VERTICES_PER_BATCH * layer)
-        memory = max(memory, 16.0 * parameters + working + data)
-        flop += runs * (3.0 * BATCH * forward * steps
-                        + logged * forward * (n + test + points * 2 * directions))
+    for runs, spec, directions in models:
+        cost = model_cost(spec, image)
+        working = max(4.0 * BATCH * cost.activations,
+                      5.0 * DEFAULT_VERTICES_PER_BATCH * cost.largest_activation)
+        memory = max(memory, 16.0 * cost.parameters + working + data)
+        flop += runs * (float(cost.training_flop) * BATCH * steps
+                        + logged * float(cost.forward_flop) * (n + test + points * 2 * directions))
     return memory, flop
 
 
