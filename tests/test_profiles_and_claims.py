@@ -53,12 +53,13 @@ def test_every_profile_of_a_notebook_has_the_same_documented_keys(notebook):
 
 def test_claims_table_saves_csv_and_markdown(tmp_path):
     table = ClaimsTable("99_test")
-    assert table.add("x peaks", "at 3", "argmax == 3", 3 == 3, dataset="toy", seeds=1) is True
-    table.add("y falls", "1 -> 2", "decreases", 2 < 1, dataset="toy", seeds=3,
+    assert table.add("x peaks", "at 3", "argmax == 3", 3 == 3, role="headline", dataset="toy",
+                     seeds=1) is True
+    table.add("y falls", "1 -> 2", "decreases", 2 < 1, role="headline", dataset="toy", seeds=3,
               confidence="mean ± std over 3 seeds: 1 ± 0.1")
     table.save(tmp_path / "99_test")
     frame = pd.read_csv(tmp_path / "99_test" / "claims.csv")
-    assert list(frame.columns) == ["notebook", "claim", "dataset", "seeds", "measured",
+    assert list(frame.columns) == ["notebook", "claim", "role", "dataset", "seeds", "measured",
                                    "confidence", "criterion", "holds"]
     assert frame["holds"].tolist() == [True, False]
-    assert "| y falls | toy | 3 | 1 -> 2 |" in (tmp_path / "99_test" / "claims.md").read_text()
+    assert "| y falls | headline | toy | 3 | 1 -> 2 |" in (tmp_path / "99_test" / "claims.md").read_text()

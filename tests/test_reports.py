@@ -36,7 +36,7 @@ def stage(profile, notebook, figures, holds=(True,), notebook_text="{}", log="lo
         (folder / name).write_bytes(data)
     table = ClaimsTable(notebook)
     for i, holds_i in enumerate(holds):
-        table.add(f"claim {i}", i, "rule", holds_i, dataset="toy", seeds=1)
+        table.add(f"claim {i}", i, "rule", holds_i, role="headline", dataset="toy", seeds=1)
     table.save(folder)
     (attempt / f"{notebook}.ipynb").write_text(notebook_text)
     (attempt / f"{notebook}.html").write_text("<html/>")
@@ -93,7 +93,7 @@ def test_a_failed_attempt_keeps_the_last_good_results_beside_it(folders):
     assert rows["notebook"].tolist() == ["01_x", "01_x", "02_y"]
     assert rows["holds"].tolist() == [True, False, True]
     markdown = (out / "claims.md").read_text()
-    assert "2 of 3 claims hold" in markdown
+    assert "2 of 3 headline claims hold; 2 of 3 claims hold in all" in markdown
     assert "**failed**" in markdown and "01_x.failed.log" in markdown
     assert "## 01_x (the last attempt failed; these rows are from the last successful run)" in markdown
     assert "01_x: last attempt failed" in report.summary("smoke")
@@ -195,7 +195,7 @@ def test_partial_failed_and_concurrent_runs_never_shrink_the_report(folders):
     assert "widths[0]=0 is not allowed" in (out / "02_convnet_sharpness.failed.log").read_text()
     assert (out / "02_convnet_sharpness.failed.ipynb").exists()
     markdown = (out / "claims.md").read_text()
-    assert f"{first['holds'].sum()} of {len(first)} claims hold" in markdown
+    assert report.counts(first) in markdown
     assert "**failed**" in markdown and "02_convnet_sharpness.failed.log" in markdown
 
     # two partial runs at once: both tables are updated, no notebook's rows are lost

@@ -695,8 +695,8 @@ def test_sharpness_peak_claims_use_the_given_margin():
 # =============================================================================================
 # The claims table's dataset, seeds and confidence columns
 # =============================================================================================
-NEW_COLUMNS = ["notebook", "claim", "dataset", "seeds", "measured", "confidence", "criterion",
-               "holds"]
+NEW_COLUMNS = ["notebook", "claim", "role", "dataset", "seeds", "measured", "confidence",
+               "criterion", "holds"]
 
 
 def test_claims_csv_and_md_carry_dataset_seeds_and_confidence(tmp_path, monkeypatch):
@@ -705,21 +705,24 @@ def test_claims_csv_and_md_carry_dataset_seeds_and_confidence(tmp_path, monkeypa
 
     monkeypatch.setenv("DDLIB_REPORTS", str(tmp_path / "reports"))
     table = ClaimsTable("98_columns")
-    table.add("a peak", "at 4", "argmax == 4", True, dataset="mnist5k", seeds=3,
+    table.add("a peak", "at 4", "argmax == 4", True, role="headline", dataset="mnist5k", seeds=3,
               confidence="mean ± std over 3 seeds: w = 4: 0.3 ± 0.01")
-    table.add("a ratio", "x0.5", "< 0.9", False, dataset="cifar10", seeds=1, confidence=NO_BAND)
-    table.add("a bound", "1e-20", "< 1e-12", True, dataset="diabetes", seeds=50)
+    table.add("a ratio", "x0.5", "< 0.9", False, role="secondary", dataset="cifar10", seeds=1,
+              confidence=NO_BAND)
+    table.add("a bound", "1e-20", "< 1e-12", True, role="implementation check",
+              dataset="diabetes", seeds=50)
     table.save(tmp_path / "98_columns")
     frame = pd.read_csv(tmp_path / "98_columns" / "claims.csv", keep_default_na=False)
     assert list(frame.columns) == NEW_COLUMNS
     assert frame["dataset"].tolist() == ["mnist5k", "cifar10", "diabetes"]
+    assert frame["role"].tolist() == ["headline", "secondary", "implementation check"]
     assert frame["seeds"].tolist() == [3, 1, 50]
     assert frame["confidence"].tolist() == ["mean ± std over 3 seeds: w = 4: 0.3 ± 0.01",
                                             "1 seed, no band", ""]
     markdown = (tmp_path / "98_columns" / "claims.md").read_text()
-    assert "| claim | dataset | seeds | measured | confidence | criterion | holds |" in markdown
-    assert "| a ratio | cifar10 | 1 | x0.5 | 1 seed, no band | < 0.9 | **no** |" in markdown
-    assert "| a bound | diabetes | 50 | 1e-20 |  | < 1e-12 | yes |" in markdown
+    assert "| claim | role | dataset | seeds | measured | confidence | criterion | holds |" in markdown
+    assert "| a ratio | secondary | cifar10 | 1 | x0.5 | 1 seed, no band | < 0.9 | **no** |" in markdown
+    assert "| a bound | implementation check | diabetes | 50 | 1e-20 |  | < 1e-12 | yes |" in markdown
     html = table._repr_html_()
     assert all(f"<th>{c}</th>" in html for c in NEW_COLUMNS[1:])
     success = {"run_at": "2026-12-07 10:00:00 UTC", "commit": "abc", "seconds": 1, "overrides": [],
@@ -728,8 +731,9 @@ def test_claims_csv_and_md_carry_dataset_seeds_and_confidence(tmp_path, monkeypa
     assert list(report.columns)[:len(NEW_COLUMNS)] == NEW_COLUMNS
     assert report["holds"].tolist() == [True, False, True]
     gathered = (tmp_path / "reports" / "smoke" / "claims.md").read_text()
-    assert "2 of 3 claims hold" in gathered
-    assert "| a bound | diabetes | 50 | 1e-20 |  | < 1e-12 | yes |" in gathered  # no "nan"
+    assert ("1 of 1 headline claims hold; 1 of 2 claims hold in all; "
+            "1 of 1 implementation checks pass") in gathered
+    assert "| a bound | implementation check | diabetes | 50 | 1e-20 |  | < 1e-12 | yes |" in gathered
     written = pd.read_csv(tmp_path / "reports" / "smoke" / "claims.csv")
     assert list(written.columns)[:len(NEW_COLUMNS)] == NEW_COLUMNS
 
@@ -745,18 +749,24 @@ def test_report_takes_over_an_old_claims_csv_without_the_new_columns(tmp_path, m
     report = render("smoke", _read_state("smoke"))
     assert list(report.columns)[:len(NEW_COLUMNS)] == NEW_COLUMNS
     assert report["dataset"].tolist() == [""] and report["commit"].tolist() == ["unknown"]
-    assert "| c |  |  | m |  | k | yes |" in (tmp_path / "smoke" / "claims.md").read_text()
+    assert "| c |  |  |  | m |  | k | yes |" in (tmp_path / "smoke" / "claims.md").read_text()
 
 
 @pytest.mark.parametrize("kwargs", [
-    pytest.param({"seeds": 1}, id="no dataset"),
-    pytest.param({"dataset": "toy"}, id="no seeds"),
+    pytest.param({"seeds": 1, "role": "headline"}, id="no dataset"),
+    pytest.param({"dataset": "toy", "role": "headline"}, id="no seeds"),
+    pytest.param({"dataset": "toy", "seeds": 1}, id="no role"),
 ])
-def test_add_requires_dataset_and_seeds(kwargs):
-    with pytest.raises(TypeError, match="dataset|seeds"):
+def test_add_requires_role_dataset_and_seeds(kwargs):
+    with pytest.raises(TypeError, match="role|dataset|seeds"):
         ClaimsTable("99").add("c", "m", "k", True, **kwargs)
     with pytest.raises(TypeError):
         ClaimsTable("99").add("c", "m", "k", True)
+
+
+def test_add_refuses_an_unknown_role():
+    with pytest.raises(ValueError, match="role='main' is not allowed; use one of"):
+        ClaimsTable("99").add("c", "m", "k", True, role="main", dataset="toy", seeds=1)
 
 
 @pytest.mark.parametrize(("dataset", "seeds", "message"), [
@@ -770,7 +780,7 @@ def test_add_requires_dataset_and_seeds(kwargs):
 def test_add_refuses_an_empty_dataset_or_a_bad_seed_count(dataset, seeds, message):
     table = ClaimsTable("99")
     with pytest.raises(ValueError, match=message):
-        table.add("c", "m", "k", True, dataset=dataset, seeds=seeds)
+        table.add("c", "m", "k", True, role="headline", dataset=dataset, seeds=seeds)
     assert table.rows == []
 
 
@@ -782,6 +792,9 @@ def test_every_study_row_names_its_dataset_and_seeds():
     assert removed["confidence"] == ("quartiles over 3 split seeds: N = D before [10, 10]; "
                                      "after [1.4, 1.4]")
     assert no_residual["confidence"] == ""  # an upper bound, not a difference
+    # the identity y = X beta* => no test error is a check of the implementation, not a claim
+    assert [r["role"] for r in rows] == ["headline", "headline", "implementation check",
+                                         "secondary"]
     claims = ClaimsTable("01")
     nb01.add_polynomial_claim(claims, polynomial_table(polynomial_medians()))
     (poly,) = claims.rows

@@ -1,9 +1,9 @@
 """The claims table: each paper's qualitative claims checked on the numbers a notebook produced.
 
-A claim is a sentence, the dataset and the number of seeds (or repeats) its numbers come from, the
-value measured for it, a seeded confidence measure where the claim rests on a difference, the
-criterion it is judged by, and whether it holds. Claims are computed from data; nothing here knows
-any expected answer.
+A claim is a sentence, its role (:data:`ROLES`), the dataset and the number of seeds (or repeats)
+its numbers come from, the value measured for it, a seeded confidence measure where the claim rests
+on a difference, the criterion it is judged by, and whether it holds. Claims are computed from
+data; nothing here knows any expected answer.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ import pandas as pd
 
 from ddlib.core.store import atomic_write_bytes
 
-COLUMNS = ["notebook", "claim", "dataset", "seeds", "measured", "confidence", "criterion", "holds"]
+COLUMNS = ["notebook", "claim", "role", "dataset", "seeds", "measured", "confidence", "criterion",
+           "holds"]
+# A headline claim is stated in the paper's abstract, a contribution bullet or a figure caption's
+# main sentence; a secondary one elsewhere in its text. An implementation check is no claim of the
+# paper: an identity that only a numerical bug can break (counted apart from the reproduced claims).
+ROLES = ("headline", "secondary", "implementation check")
 SHOWN = COLUMNS[1:]  # the columns of a notebook's own table (the notebook is its title)
 NO_BAND = "1 seed, no band"  # the confidence of a single-seed claim that rests on a difference
 
@@ -40,15 +45,18 @@ class ClaimsTable:
     notebook: str
     rows: list[dict] = field(default_factory=list)
 
-    def add(self, claim: str, measured: object, criterion: str, holds: bool, *, dataset: str,
-            seeds: int, confidence: str = "") -> bool:
+    def add(self, claim: str, measured: object, criterion: str, holds: bool, *, role: str,
+            dataset: str, seeds: int, confidence: str = "") -> bool:
         """Record one claim; returns ``holds`` so that a notebook can print or branch on it.
 
+        ``role`` is one of :data:`ROLES`;
         ``dataset`` names the data the numbers come from and ``seeds`` how many seeds (or seeded
         repeats) they pool; ``confidence`` is a seed band or seeded bootstrap interval when the
         claim rests on a difference, ``"1 seed, no band"`` (:data:`NO_BAND`) for a single seed, and
         ``""`` when the claim does not rest on a difference.
         """
+        if role not in ROLES:
+            raise ValueError(f"role={role!r} is not allowed; use one of {list(ROLES)}")
         if not isinstance(dataset, str) or not dataset.strip():
             raise ValueError(f"dataset={dataset!r} is not allowed; name the dataset the claim is "
                              "measured on (e.g. the data spec's name)")
@@ -58,7 +66,7 @@ class ClaimsTable:
             raise ValueError(f"confidence={confidence!r} is not allowed; use a string ('' for none)")
         if not isinstance(holds, bool):
             holds = bool(holds)
-        self.rows.append({"notebook": self.notebook, "claim": claim, "dataset": dataset,
+        self.rows.append({"notebook": self.notebook, "claim": claim, "role": role, "dataset": dataset,
                           "seeds": seeds, "measured": str(measured), "confidence": confidence,
                           "criterion": criterion, "holds": holds})
         return holds

@@ -226,12 +226,32 @@ def render(profile: str, state: Mapping[str, Any]) -> pd.DataFrame:
     return table
 
 
+def _tally(table: pd.DataFrame) -> tuple[int, int, int, int, int, int]:
+    holds = table["holds"].astype(bool)
+    checks, headline = table["role"] == "implementation check", table["role"] == "headline"
+    return (int(holds[headline].sum()), int(headline.sum()), int(holds[~checks].sum()),
+            int((~checks).sum()), int(holds[checks].sum()), int(checks.sum()))
+
+
+def counts(table: pd.DataFrame) -> str:
+    """How many headline claims and claims hold, and how many implementation checks pass (those
+    are no claim of a paper and are counted apart)."""
+    head, heads, held, claims, passed, checks = _tally(table)
+    return (f"{head} of {heads} headline claims hold; {held} of {claims} claims hold in all; "
+            f"{passed} of {checks} implementation checks pass")
+
+
+def _short_counts(table: pd.DataFrame) -> str:
+    head, heads, held, claims, passed, checks = _tally(table)
+    return f"headline {head}/{heads}, all {held}/{claims}" + (
+        f", checks {passed}/{checks}" if checks else "")
+
+
 def _markdown(profile: str, state: Mapping[str, Any], table: pd.DataFrame) -> str:
-    held = int(table["holds"].astype(bool).sum())
     lines = [f"# Claims report, profile `{profile}`", "",
-             f"{held} of {len(table)} claims hold: each notebook's rows come from its last "
-             "successful run, listed below with its commit and parameter overrides.", "",
-             "| notebook | last successful run | commit | overrides | claims holding | last attempt |",
+             f"{counts(table)}. Each notebook's rows come from its last successful run, listed "
+             "below with its commit and parameter overrides.", "",
+             "| notebook | last successful run | commit | overrides | claims | last attempt |",
              "|---|---|---|---|---|---|"]
     notebooks = sorted({path.stem for path in (project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb")}
                        | set(state["notebooks"]))
@@ -243,8 +263,7 @@ def _markdown(profile: str, state: Mapping[str, Any], table: pd.DataFrame) -> st
             older = " (**older commit** than the newest run)" if rows["older_commit"].any() else ""
             took = f" ({success['seconds']} s)" if success.get("seconds") is not None else ""
             cells = [success["run_at"] + took, f"`{success['commit']}`{older}",
-                     "; ".join(success["overrides"]) or "none",
-                     f"{int(rows['holds'].astype(bool).sum())} of {len(rows)}"]
+                     "; ".join(success["overrides"]) or "none", _short_counts(rows)]
         else:
             cells = ["never", "", "", ""]
         if last is None:
@@ -269,8 +288,7 @@ def summary(profile: str) -> str:
         return f"claims: no notebook has run under profile {profile}"
     state = json.loads((out / "attempts.json").read_text())
     table = merged_table(state)
-    lines = [f"claims: {int(table['holds'].astype(bool).sum())} of {len(table)} hold -> "
-             f"{out / 'claims.md'}"]
+    lines = [f"claims: {counts(table)} -> {out / 'claims.md'}"]
     for name, record in sorted(state["notebooks"].items()):
         last = record.get("last_attempt", {})
         if last.get("status") == "failed":

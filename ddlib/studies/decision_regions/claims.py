@@ -157,7 +157,7 @@ def same_architecture_more_similar(claims: Any, matrix: pd.DataFrame, kinds: Map
         criterion="mean diagonal > mean off-diagonal, and so for at least 3/4 of the rows",
         holds=bool(means["same_architecture"] > means["cross_architecture"]
                    and len(above) >= 0.75 * len(values)),
-        dataset=dataset, seeds=seeds,
+        role="headline", dataset=dataset, seeds=seeds,
         confidence=f"diagonal - row cross mean over {len(values)} architectures: "
         + _bootstrap_difference(np.diag(values) - row_cross),
     )
@@ -186,7 +186,7 @@ def convolutional_models_closer(claims: Any, matrix: pd.DataFrame, kinds: Mappin
         measured=f"conv-conv {means['conv_conv']:.3f}, conv-patch {means['conv_patch']:.3f}",
         criterion="mean conv-conv pair > mean conv-(ViT, MLPMixer) pair",
         holds=means["conv_conv"] > means["conv_patch"],
-        dataset=dataset, seeds=seeds,
+        role="headline", dataset=dataset, seeds=seeds,
         confidence="conv-conv - conv-patch over pairs: "
         + _bootstrap_difference(conv_pairs, patch_pairs),
     )
@@ -246,7 +246,7 @@ def width_curve_peaks(claims: Any, widths: pd.DataFrame, thresholds: Mapping[flo
         f"best smaller width {peak['rise_from']:.3f}, widest {peak['widest']:.3f}",
         criterion=criterion,
         holds=holds,
-        dataset=dataset, seeds=seeds,
+        role="headline", dataset=dataset, seeds=seeds,
         confidence=confidence,
     )
 
@@ -270,7 +270,7 @@ def sam_raises_similarity(claims: Any, optimizers: pd.DataFrame, dataset: str, s
                            f"{by_optimizer.loc[a, 'SGD+SAM']:.3f}" for a in by_optimizer.index),
         criterion="similarity SGD+SAM > SGD for every architecture",
         holds=bool((sam_gain > 0).all()),
-        dataset=dataset, seeds=seeds,
+        role="secondary", dataset=dataset, seeds=seeds,
         confidence=_seed_means_only(seeds, "the optimiser table holds the mean over seed pairs"),
     )
 
@@ -295,7 +295,7 @@ def distillation_raises_similarity(claims: Any, distillation: pd.DataFrame, data
                            f"{by_training.loc[a, 'distilled']:.3f}" for a in by_training.index),
         criterion="similarity to the teacher: distilled > trained on labels, for every student",
         holds=bool((by_training["distilled"] > by_training["vanilla"]).all()),
-        dataset=dataset, seeds=seeds,
+        role="secondary", dataset=dataset, seeds=seeds,
         confidence=_seed_means_only(seeds, "the distillation table holds seed means"),
     )
 
@@ -317,7 +317,7 @@ def matrix_ranks_like_paper(claims: Any, rho: float, rho_entries: int, dataset: 
         measured=f"Spearman rho {rho:.2f} over {rho_entries} entries",
         criterion="rho >= 0.5",
         holds=bool(rho >= 0.5),
-        dataset=dataset, seeds=seeds,
+        role="secondary", dataset=dataset, seeds=seeds,
     )
 
 

@@ -61,7 +61,7 @@ def error_peaks_at_threshold(claims: ClaimsTable, name: str, data: RegressionDat
     return claims.add(f"{name}: the median test MSE peaks at N = D",
                       f"peak at N = {test.idxmax()} (D = {D})",
                       "argmax over N of the median test MSE equals D", test.idxmax() == D,
-                      dataset=name, seeds=seeds, confidence=confidence)
+                      role="headline", dataset=name, seeds=seeds, confidence=confidence)
 
 
 def cutoff_removes_peak(claims: ClaimsTable, name: str, data: RegressionData,
@@ -88,7 +88,7 @@ def cutoff_removes_peak(claims: ClaimsTable, name: str, data: RegressionData,
                       f"peak height {before:.3g} -> {after:.3g}",
                       f"height > {PEAK_BEFORE:g} before and < {PEAK_AFTER:g} after",
                       before > PEAK_BEFORE and after < PEAK_AFTER,
-                      dataset=name, seeds=seeds, confidence=confidence)
+                      role="headline", dataset=name, seeds=seeds, confidence=confidence)
 
 
 def no_residuals_no_error(claims: ClaimsTable, name: str, data: RegressionData,
@@ -113,7 +113,7 @@ def no_residuals_no_error(claims: ClaimsTable, name: str, data: RegressionData,
     return claims.add(f"{name}: without residuals the test MSE is ~0 for N >= D",
                       f"largest over repeats {worst:.2g} (mean y^2 = {scale:.3g})",
                       f"< {NO_RESIDUAL_SCALE:g} x mean y^2", worst < NO_RESIDUAL_SCALE * scale,
-                      dataset=name, seeds=seeds)
+                      role="implementation check", dataset=name, seeds=seeds)
 
 
 def smallest_singular_value_dips(claims: ClaimsTable, name: str, data: RegressionData,
@@ -136,7 +136,7 @@ def smallest_singular_value_dips(claims: ClaimsTable, name: str, data: Regressio
                                        for n in near])
     return claims.add(f"{name}: the smallest non-zero singular value dips at N = D",
                       f"minimum at N = {sigma.idxmin()}", "argmin over N of the median equals D",
-                      sigma.idxmin() == D, dataset=name, seeds=seeds, confidence=confidence)
+                      sigma.idxmin() == D, role="secondary", dataset=name, seeds=seeds, confidence=confidence)
 
 
 def add_dataset_claims(claims: ClaimsTable, name: str, data: RegressionData,
@@ -178,7 +178,7 @@ def add_polynomial_claim(claims: ClaimsTable, polynomial: pd.DataFrame, *,
         f"peak at P = {test.idxmax()}, median at P = {test.index.max()}: {test.iloc[-1]:.3g}",
         f"argmax in {{{', '.join(map(str, near))}}} and the widest model's median < 1",
         test.idxmax() in near and test.iloc[-1] < 1,
-        dataset=POLYNOMIAL_DATASET, seeds=seeds, confidence=confidence)
+        role="secondary", dataset=POLYNOMIAL_DATASET, seeds=seeds, confidence=confidence)
 
 
 def add_claims(claims: ClaimsTable, sets: Mapping[str, RegressionData], summary: pd.DataFrame,

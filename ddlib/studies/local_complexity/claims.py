@@ -50,7 +50,7 @@ def lc_three_phases(claims: ClaimsTable, radius: str, ph: Mapping[str, Any], min
         f"{ph['lc_peak']:.2f} (step {ph['peak_step']}) -> {ph['lc_final_min']:.2f} "
         f"(step {ph['final_min_step']})",
         f"each phase changes the smoothed LC by > {min_change:g} x LC(0)", ph["three_phases"],
-        dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
+        role="headline", dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
 
 
 def add_phase_claims(claims: ClaimsTable, phases: Mapping[str, Mapping[str, Any]],
@@ -98,7 +98,7 @@ def add_grokking_claim(claims: ClaimsTable, timing: Mapping[str, Any], phases: M
         "last logged step (the rise happened within the run), rise after the LC peak with LC below "
         f"{LC_DROP:g} x peak",
         grokking_holds(timing, phases, last_step),
-        dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
+        role="headline", dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
 
 
 def count_ratio(per_step: pd.DataFrame, column: str, peak_step: int) -> float:
@@ -131,7 +131,7 @@ def regions_leave_training_points(claims: ClaimsTable, per_step: pd.DataFrame, p
                       f"slices; {migration}",
                       f"near-data count ratio < {MIGRATION_RATIO:g} at the fine radius",
                       bool(near_data < MIGRATION_RATIO),
-                      dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
+                      role="headline", dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
 
 
 def regions_stay_at_boundary(claims: ClaimsTable, per_step: pd.DataFrame, peak_step: int,
@@ -149,7 +149,7 @@ def regions_stay_at_boundary(claims: ClaimsTable, per_step: pd.DataFrame, peak_s
                       f"near boundary x{near_boundary:.2f} at r = {radii['fine']:g}",
                       f"near-boundary count ratio >= {MIGRATION_RATIO:g} at the fine radius",
                       bool(near_boundary >= MIGRATION_RATIO),
-                      dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
+                      role="headline", dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
 
 
 def add_migration_claims(claims: ClaimsTable, per_step: pd.DataFrame, peak_step: int,
@@ -176,7 +176,7 @@ def add_correlation_claim(claims: ClaimsTable, correlation: Mapping[str, float],
     return claims.add("exact region counts near training points follow the train LC along training",
                       ", ".join(f"Spearman {k} {v:.2f}" for k, v in correlation.items()),
                       f"Spearman rank correlation at the fine radius >= {MIN_CORRELATION:g}",
-                      bool(correlation["fine"] >= MIN_CORRELATION), dataset=dataset, seeds=seeds)
+                      bool(correlation["fine"] >= MIN_CORRELATION), role="secondary", dataset=dataset, seeds=seeds)
 
 
 def add_batchnorm_claim(claims: ClaimsTable, plain: Mapping[str, Any],
@@ -193,4 +193,4 @@ def add_batchnorm_claim(claims: ClaimsTable, plain: Mapping[str, Any],
     return claims.add("batch norm removes the second descent (CNN on CIFAR-10)",
                       f"second descent without BN: {plain['second_descent']}, with BN: {normed['second_descent']}",
                       "phase rule above", bool(plain["second_descent"] and not normed["second_descent"]),
-                      dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
+                      role="headline", dataset=dataset, seeds=seeds, confidence=_one_run_band(seeds))
