@@ -1,7 +1,8 @@
 """Curve analysis shared by the notebooks, each rule defined once and unit-tested on synthetic curves.
 
 - :func:`interpolation_threshold`: where a width sweep starts to fit its (noisy) training labels;
-- :func:`peak_near_threshold` and :func:`prominence`: a double-descent peak (or dip) near it;
+- :func:`threshold_window`, :func:`peak_near_threshold` and :func:`prominence`: a double-descent
+  peak (or dip) at or near it;
 - :func:`peak_excess` and :func:`bootstrap_peak_excess`: by how much a peak clears its margin, and a
   seeded bootstrap interval of that amount over the units (planes, points) the curve averages;
 - :func:`lc_phases`: descent, ascent and second descent of a local-complexity curve;
@@ -83,27 +84,59 @@ def interpolation_threshold(
     return threshold
 
 
+def threshold_window(widths: Sequence[int], threshold: int, *, factor: float | None = None,
+                     steps: int | None = None, earlier: bool = False) -> list[int]:
+    """The widths that count as at, near or earlier than the interpolation ``threshold``, by one
+    of three rules (give exactly one).
+
+    ``steps``: the widths at most ``steps`` positions from the threshold in the sorted grid
+    (``steps=1``: the threshold and its two neighbours, the finest "at the interpolation
+    threshold" a grid of widths can resolve; the threshold must be a grid width). ``earlier``: the
+    widths below the threshold ("earlier than the interpolation threshold"). ``factor``: the widths
+    in ``[threshold / factor, threshold * factor]``, a window in width ratio.
+    """
+    if sum((factor is not None, steps is not None, bool(earlier))) != 1:
+        raise ValueError("give exactly one of factor (a width ratio), steps (grid positions) "
+                         "and earlier=True")
+    grid = sorted({int(w) for w in widths})
+    if earlier:
+        return [w for w in grid if w < threshold]
+    if steps is not None:
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps={steps!r} is not allowed; use an integer >= 0")
+        if threshold not in grid:
+            raise ValueError(f"threshold={threshold!r} is not a width of the grid {grid}")
+        position = grid.index(threshold)
+        return grid[max(0, position - steps): position + steps + 1]
+    if not factor >= 1 or math.isinf(factor):
+        raise ValueError(f"factor={factor!r} is not allowed; use a finite width ratio >= 1")
+    return [w for w in grid if threshold / factor <= w <= threshold * factor]
+
+
 def peak_near_threshold(
     curve: pd.Series,
     threshold: int | None,
-    factor: float,
+    factor: float | None,
     margin: float,
     *,
     largest: bool = True,
+    steps: int | None = None,
+    earlier: bool = False,
 ) -> dict[str, Any]:
-    """A double-descent peak of ``curve`` (indexed by width) near the interpolation threshold.
+    """A double-descent peak of ``curve`` (indexed by width) at or near the interpolation threshold.
 
     The peak is the largest value (the smallest with ``largest=False``: a dip, e.g. of seed-to-seed
-    similarity) among widths in ``[threshold / factor, threshold * factor]``. It holds when it
-    exceeds, by ``margin`` relative to the peak, both the lowest value at smaller widths (the curve
-    rose to it: the first descent) and the value of the widest model (it falls beyond: the second
-    descent), and the widest model is not the peak itself. A window in width *ratio* rather than in
-    list positions makes the rule independent of how densely a profile samples widths.
+    similarity) among the widths of :func:`threshold_window` (``factor``, ``steps`` or
+    ``earlier``). It holds when it exceeds, by ``margin`` relative to the peak, both the lowest
+    value at smaller widths (the curve rose to it: the first descent) and the value of the widest
+    model (it falls beyond: the second descent), and the widest model is not the peak itself. With
+    ``steps`` or ``earlier`` the peak must also be a peak of the curve where it is: at least as
+    high as its two grid neighbours, so that the flank of a peak elsewhere never counts.
 
     Returns ``peak_width``, ``peak``, ``rise_from`` (best value at smaller widths), ``widest`` and
     ``holds``, in the curve's own units (not negated for dips).
     """
-    if not factor >= 1 or math.isinf(factor):
+    if factor is not None and (not factor >= 1 or math.isinf(factor)):
         raise ValueError(f"factor={factor!r} is not allowed; use a finite width ratio >= 1")
     if not margin >= 0 or math.isinf(margin):
         raise ValueError(f"margin={margin!r} is not allowed; use a finite fraction >= 0")
@@ -115,7 +148,8 @@ def peak_near_threshold(
         return result
     sign = 1.0 if largest else -1.0
     signed = sign * curve
-    window = signed[(curve.index >= threshold / factor) & (curve.index <= threshold * factor)]
+    window = signed[signed.index.isin(threshold_window(curve.index, threshold, factor=factor,
+                                                       steps=steps, earlier=earlier))]
     if window.empty:
         return result
     peak_width = int(window.idxmax())
@@ -124,9 +158,12 @@ def peak_near_threshold(
     widest = float(signed.iloc[-1])
     rises = bool(len(before)) and peak - float(before.min()) >= margin * abs(peak)
     falls = peak_width < curve.index.max() and peak - widest >= margin * abs(peak)
+    position = int(np.searchsorted(signed.index, peak_width))
+    neighbours = signed.iloc[max(0, position - 1): position + 2]
+    local = (steps is None and not earlier) or peak >= float(neighbours.max())
     result.update(peak_width=peak_width, peak=sign * peak,
                   rise_from=sign * float(before.min()) if len(before) else float("nan"),
-                  holds=bool(rises and falls))
+                  holds=bool(rises and falls and local))
     return result
 
 
@@ -151,10 +188,12 @@ def peak_excess(peak: Mapping[str, Any], margin: float, *, largest: bool = True)
 def bootstrap_peak_excess(
     samples: pd.DataFrame,
     threshold: int | None,
-    factor: float,
+    factor: float | None,
     margin: float,
     *,
     largest: bool = True,
+    steps: int | None = None,
+    earlier: bool = False,
     resamples: int = 1000,
     seed: int = 0,
     level: float = 0.9,
@@ -182,8 +221,9 @@ def bootstrap_peak_excess(
     excess = np.empty(resamples)
     for i in range(resamples):  # the rule itself works on one curve
         curve = pd.Series(curves[:, i], index=widths)
-        value = peak_excess(peak_near_threshold(curve, threshold, factor, margin, largest=largest),
-                            margin, largest=largest)
+        peak = peak_near_threshold(curve, threshold, factor, margin, largest=largest, steps=steps,
+                                   earlier=earlier)
+        value = peak_excess(peak, margin, largest=largest)
         excess[i] = -math.inf if math.isnan(value) else value
     low, high = np.quantile(excess, [(1 - level) / 2, (1 + level) / 2], method="nearest")
     return float(low), float(high)

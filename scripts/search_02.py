@@ -48,8 +48,7 @@ def main(argv: list[str]) -> None:
             print(f"{subset} {metric}\n{table.to_string()}")
     claims = ClaimsTable("search")
     nb02_claims.add_claims(claims, result.final, result.volumes, params.interpolation_tolerance,
-                           params.peak_factor, params.peak_margin, dataset=params.dataset,
-                           seeds=len(params.seeds))
+                           params.peak_margin, dataset=params.dataset, seeds=len(params.seeds))
     print(claims.frame()[["claim", "measured", "holds"]].to_string())
 
 

@@ -19,6 +19,7 @@ from ddlib.analysis import (
     peak_near_threshold,
     prominence,
     seed_bands,
+    threshold_window,
 )
 
 NAN = float("nan")
@@ -378,6 +379,66 @@ def test_peak_near_threshold_bad_margin(margin):
         peak_near_threshold(_curve([1.0] * 7), 8, 2, margin)
 
 
+# ------------------------------------------------------------- "at the threshold": one grid step
+_GRID = [1, 2, 3, 4, 6, 8, 12, 16]  # notebook 04's laptop widths
+
+
+def test_threshold_window_in_grid_steps_and_in_width_ratio():
+    assert threshold_window(_GRID, 6, steps=1) == [4, 6, 8]
+    assert threshold_window(_GRID, 6, steps=0) == [6]
+    assert threshold_window(_GRID, 1, steps=1) == [1, 2]  # clipped at the grid's ends
+    assert threshold_window(_GRID, 16, steps=2) == [8, 12, 16]
+    assert threshold_window(reversed(_GRID), 6, steps=1) == [4, 6, 8]  # order does not matter
+    assert threshold_window(_GRID, 6, earlier=True) == [1, 2, 3, 4]
+    # the factor-2 window covers 5 of the 8 widths: it cannot tell "at" from "in the middle"
+    assert threshold_window(_GRID, 6, factor=2) == [3, 4, 6, 8, 12]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({}, "exactly one of"),
+    ({"factor": 2, "steps": 1}, "exactly one of"),
+    ({"steps": 1, "earlier": True}, "exactly one of"),
+    ({"steps": -1}, "steps=-1"),
+    ({"steps": 1.0}, "steps=1.0"),
+    ({"steps": True}, "steps=True"),
+    ({"factor": 0.5}, "factor=0.5"),
+])
+def test_threshold_window_refuses_bad_rules(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        threshold_window(_GRID, 6, **kwargs)
+
+
+def test_threshold_window_in_steps_needs_the_threshold_on_the_grid():
+    with pytest.raises(ValueError, match="threshold=5 is not a width of the grid"):
+        threshold_window(_GRID, 5, steps=1)
+
+
+def test_peak_at_the_threshold_fails_where_the_ratio_window_holds():
+    # the peak is at w = 3, two grid steps below the threshold w = 6: near in ratio, not "at"
+    curve = _curve([0.5, 0.6, 0.9, 0.7, 0.6, 0.55, 0.5, 0.4], widths=_GRID)
+    near = peak_near_threshold(curve, 6, 2, 0.1)
+    at = peak_near_threshold(curve, 6, None, 0.1, steps=1)
+    assert (near["peak_width"], near["holds"]) == (3, True)
+    # w = 4 rises from 0.5 and falls to 0.4, but it is the flank of the peak at w = 3
+    assert (at["peak_width"], at["peak"], at["holds"]) == (4, 0.7, False)
+    assert peak_near_threshold(curve, 6, None, 0.1, steps=2)["holds"] is True  # 3 is 2 steps away
+    # a peak at the threshold's neighbour holds, even below a higher narrowest model (underfit)
+    curve = _curve([0.95, 0.6, 0.6, 0.9, 0.7, 0.55, 0.5, 0.4], widths=_GRID)
+    assert peak_near_threshold(curve, 6, None, 0.1, steps=1)["holds"] is True
+    # a dip at the threshold
+    assert peak_near_threshold(-curve, 6, None, 0.1, steps=1, largest=False)["holds"] is True
+
+
+def test_peak_earlier_than_the_threshold():
+    curve = _curve([0.5, 0.6, 0.9, 0.7, 0.6, 0.55, 0.5, 0.4], widths=_GRID)
+    earlier = peak_near_threshold(curve, 6, None, 0.1, earlier=True)
+    assert (earlier["peak_width"], earlier["holds"]) == (3, True)
+    # a peak at the threshold itself is not earlier: below it the curve only rises (a flank)
+    curve = _curve([0.5, 0.6, 0.7, 0.8, 0.9, 0.55, 0.5, 0.4], widths=_GRID)
+    assert peak_near_threshold(curve, 6, None, 0.1, earlier=True)["holds"] is False
+    assert peak_near_threshold(curve, 6, None, 0.1, steps=1)["holds"] is True
+
+
 # --------------------------------------------------------------------------- prominence
 
 
@@ -576,6 +637,12 @@ def test_bootstrap_of_identical_units_is_the_point_excess():
     samples = pd.DataFrame(np.repeat(np.array(curve)[:, None], 5, axis=1), index=[1, 2, 4, 8])
     low, high = analysis.bootstrap_peak_excess(samples, 4, 2.0, 0.1)
     assert low == pytest.approx(0.6) and high == pytest.approx(0.6)
+    # "at the threshold" (one grid step): the same peak; one step from w = 1 it is not there
+    assert analysis.bootstrap_peak_excess(samples, 4, None, 0.1, steps=1) == pytest.approx((0.6, 0.6))
+    dip = -samples
+    assert analysis.bootstrap_peak_excess(dip, 4, None, 0.1, steps=1, largest=False) == \
+        pytest.approx((0.6, 0.6))
+    assert analysis.bootstrap_peak_excess(samples, 1, None, 0.1, steps=1)[1] < 0
 
 
 def test_bootstrap_is_seeded_and_wide_for_disagreeing_units():

@@ -650,9 +650,11 @@ def sweep_final(train, test) -> pd.DataFrame:
 
 
 def sweep_volumes(curves: dict[str, list[float]]) -> pd.DataFrame:
-    """Volumes 0 and 1 with one curve per subset (the same for every metric)."""
+    """Volumes 0 and 1 with one curve per subset (the same for every peaking metric), and an
+    accuracy that rises with width."""
     return pd.DataFrame([
-        {"volume": v, "subset": s, "width": w, "seed": 0, **dict.fromkeys(METRIC_NAMES, c)}
+        {"volume": v, "subset": s, "width": w, "seed": 0, **dict.fromkeys(METRIC_NAMES, c),
+         "accuracy": w / 8}
         for v in (0, 1) for s, curve in curves.items() for w, c in zip(SWEEP_WIDTHS, curve)])
 
 
@@ -665,21 +667,23 @@ def sharpness_rows(curves: dict[str, list[float]], test=(0.3, 0.2, 0.25, 0.3, 0.
                    margin: float = 0.05) -> list[dict]:
     claims = ClaimsTable("02")
     threshold = nb02.add_claims(claims, sweep_final([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], list(test)),
-                                sweep_volumes(curves), 0.005, 2.0, margin, dataset="mnist5k",
-                                seeds=1)
+                                sweep_volumes(curves), 0.005, margin, dataset="mnist5k", seeds=1)
     assert threshold == 4
     return claims.rows
 
 
 def test_sharpness_noisy_peak_claim_needs_a_larger_noisy_prominence():
     rows = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    assert len(rows) == 8 and all(r["holds"] for r in rows)
-    assert rows[5]["measured"] == "prominence noisy 0.8 (peak at w = 4), clean 0.3 (peak at w = 4)"
+    assert len(rows) == 9 and all(r["holds"] for r in rows)
+    assert rows[6]["measured"] == "prominence noisy 0.8 (peak at w = 4), clean 0.3 (peak at w = 4)"
     swapped = sharpness_rows({"all": BUMP, "clean": BUMP, "noisy": SMALL_BUMP})
-    assert not any(r["holds"] for r in swapped[5:])
+    assert not any(r["holds"] for r in swapped[6:])
     # a noisy curve without a peak does not hold, even against a flat clean curve
     flat = sharpness_rows({"all": BUMP, "clean": FLAT, "noisy": FLAT})
-    assert not any(r["holds"] for r in flat[5:])
+    assert not any(r["holds"] for r in flat[6:])
+    # nor does a noisy peak over a clean curve without one (Fig. 3: both peak)
+    assert not any(r["holds"] for r in sharpness_rows({"all": BUMP, "clean": FLAT,
+                                                       "noisy": BUMP})[6:])
 
 
 def test_sharpness_peak_claims_use_the_given_margin():
@@ -689,7 +693,34 @@ def test_sharpness_peak_claims_use_the_given_margin():
                               margin=0.5)[1]["holds"]
     monotone = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP},
                               test=(0.6, 0.5, 0.4, 0.3, 0.2, 0.1))
-    assert not monotone[1]["holds"] and monotone[2]["holds"]
+    assert not monotone[1]["holds"] and monotone[3]["holds"]
+
+
+def test_sharpness_peak_two_grid_steps_from_the_threshold_is_not_at_it():
+    """The factor-2 window accepted a peak at w = 2 for the threshold w = 4; one grid step does not."""
+    early = [0.1, 1.0, 0.3, 0.25, 0.2, 0.1]  # peak at w = 2, two grid steps below w_thr = 4
+    rows = sharpness_rows({"all": early, "clean": SMALL_BUMP, "noisy": BUMP})
+    assert not any(r["holds"] for r in rows[3:6])
+    # and a peak at K = 0 alone is not enough: both K = 0 and the largest K must peak
+    volumes = sweep_volumes({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
+    volumes.loc[(volumes.volume == 1) & (volumes.subset == "all"), list(METRIC_NAMES)] = FLAT[0]
+    claims = ClaimsTable("02")
+    nb02.add_claims(claims, sweep_final([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], [0.3, 0.2, 0.25, 0.3, 0.2,
+                                                                          0.1]),
+                    volumes, 0.005, 0.05, dataset="mnist5k", seeds=1)
+    assert not any(r["holds"] for r in claims.rows[3:6])
+
+
+def test_training_error_and_volume_accuracy_must_be_monotone():
+    claims = ClaimsTable("02")
+    volumes = sweep_volumes({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
+    volumes.loc[volumes.width == 3, "accuracy"] = 0.6  # falls from 0.6 to 0.5 at w = 4
+    # the training error rises from 0.1 at w = 2 to 0.2 at w = 3 before it reaches 0
+    nb02.add_claims(claims, sweep_final([0.3, 0.1, 0.2, 0.0, 0.0, 0.0], [0.3, 0.2, 0.25, 0.3, 0.2,
+                                                                          0.1]),
+                    volumes, 0.005, 0.05, dataset="mnist5k", seeds=1)
+    assert not claims.rows[0]["holds"] and "largest rise 0.1 (to w = 3)" in claims.rows[0]["measured"]
+    assert not claims.rows[2]["holds"] and "largest drop 0.1 (to w = 4)" in claims.rows[2]["measured"]
 
 
 # =============================================================================================
@@ -839,17 +870,17 @@ def test_nb02_confidence_is_the_seed_band_at_the_compared_widths():
                        for s in (0, 1)], ignore_index=True)
     volumes = sweep_volumes({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
     claims = ClaimsTable("02")
-    nb02.add_claims(claims, final, pd.concat([volumes, volumes.assign(seed=1)]), 0.005, 2.0, 0.05,
+    nb02.add_claims(claims, final, pd.concat([volumes, volumes.assign(seed=1)]), 0.005, 0.05,
                     dataset="mnist5k", seeds=2)
     rows = claims.rows
-    assert len(rows) == 8 and {r["seeds"] for r in rows} == {2}
+    assert len(rows) == 9 and {r["seeds"] for r in rows} == {2}
     # test error: lowest smaller width 2 (0.2, 0.21), peak 4 (0.3, 0.31), widest 8 (0.1, 0.11)
     assert rows[1]["confidence"] == ("mean ± std over 2 seeds: w = 2: 0.205 ± 0.005; "
                                      "w = 4: 0.305 ± 0.005; w = 8: 0.105 ± 0.005")
     assert rows[0]["confidence"].startswith("mean ± std over 2 seeds: w = 3: 0.1 ± 0")
-    assert rows[5]["confidence"].startswith("noisy mean ± std over 2 seeds: w = 4: 1 ± 0")
+    assert rows[6]["confidence"].startswith("noisy mean ± std over 2 seeds: w = 4: 1 ± 0")
     one_seed = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    assert {r["confidence"] for r in one_seed} == {"1 seed, no band"}
+    assert {r["confidence"] for r in one_seed} == {"1 seed, no band", ""}  # "" for the accuracy
 
 
 def test_nb03_rows_of_one_run_say_so():
