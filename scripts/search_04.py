@@ -57,8 +57,7 @@ def width_search(params: Any, claims: ClaimsTable) -> None:
     print(table.round(3).to_string(index=False))
     thresholds = experiment.thresholds_by_noise(table, params.interpolation_tolerance)
     nb04_claims.width_curve_peaks(claims, table, thresholds, "test_error", True, "test error peaks",
-                                  params.peak_factor, params.peak_margin, params.data["name"],
-                                  len(params.width_seeds))
+                                  params.peak_margin, params.data["name"], len(params.width_seeds))
 
 
 def architecture_search(params: Any, claims: ClaimsTable) -> None:

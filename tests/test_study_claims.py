@@ -483,8 +483,7 @@ def width_planes(widths: pd.DataFrame, planes: int = 8, spread: float = 1e-3,
 
 def nb04_rows(matrix: pd.DataFrame = REFERENCE_MATRIX, *, widths: pd.DataFrame | None = None,
               thresholds=None, optimizers=None, distillation=None, rho: float = 0.8,
-              rho_entries: int = 10, peak_factor: float = 2.0,
-              peak_margin: float = 0.05, planes: dict[str, pd.DataFrame] | None = None,
+              rho_entries: int = 10, peak_margin: float = 0.05, planes: dict[str, pd.DataFrame] | None = None,
               ) -> list[dict]:
     claims = ClaimsTable("04")
     widths = width_results() if widths is None else widths
@@ -493,7 +492,7 @@ def nb04_rows(matrix: pd.DataFrame = REFERENCE_MATRIX, *, widths: pd.DataFrame |
                     distillation_results() if distillation is None else distillation,
                     widths,
                     {0.0: 3, 0.2: 4} if thresholds is None else thresholds,
-                    rho, rho_entries, peak_factor, peak_margin, dataset="mnist5k", seeds=2,
+                    rho, rho_entries, peak_margin, dataset="mnist5k", seeds=2,
                     width_seeds=2, width_planes=width_planes(widths) if planes is None else planes)
     assert len(claims.rows) == 8
     return claims.rows
@@ -511,7 +510,7 @@ def test_decision_regions_reference_inputs_satisfy_every_claim():
                                    "widest 0.300")
     assert rows[4]["measured"] == ("0.500 at width 4 (threshold 4); best smaller width 0.900, "
                                    "widest 0.900")
-    assert rows[4]["criterion"].startswith("min over widths in [threshold/2, threshold*2] below")
+    assert rows[4]["criterion"].startswith("a local min within 1 grid step of the threshold below")
     assert "by >= 5%" in rows[2]["criterion"]
     assert "VGG: SGD 0.600 -> SAM 0.700" in rows[5]["measured"]
     assert "MLPMixer: labels 0.500 -> distilled 0.600" in rows[6]["measured"]
@@ -589,14 +588,15 @@ def test_width_claims_use_the_given_peak_margin():
     assert "by >= 50%" in strict[2]["criterion"]
 
 
-def test_width_claims_use_the_given_peak_factor():
-    late = [0.3, 0.35, 0.4, 0.45, 0.5, 0.9, 0.6, 0.55]  # peak at 8 = 2 x threshold
-    widths = width_results(test_error=late)
-    wide = nb04_rows(widths=widths, peak_factor=2.0)[2]
-    assert wide["holds"] and wide["measured"].startswith("0.900 at width 8 (threshold 4)")
-    narrow = nb04_rows(widths=widths, peak_factor=1.5)[2]  # window [2.67, 6]: peak 0.5 at 6
-    assert not narrow["holds"] and narrow["measured"].startswith("0.500 at width 6 (threshold 4)")
-    assert "[threshold/1.5, threshold*1.5]" in narrow["criterion"]
+def test_width_claims_need_the_peak_within_one_grid_step_of_the_threshold():
+    """The factor-2 window accepted a peak at 8 = 2 x the threshold 4, two grid steps away."""
+    late = [0.3, 0.35, 0.4, 0.45, 0.5, 0.9, 0.6, 0.55]  # peak at 8, two grid steps above 4
+    row = nb04_rows(widths=width_results(test_error=late))[2]
+    assert not row["holds"] and row["measured"].startswith("0.500 at width 6 (threshold 4)")
+    assert "within 1 grid step of the threshold" in row["criterion"]
+    near = [0.3, 0.35, 0.4, 0.45, 0.9, 0.6, 0.55, 0.5]  # peak at 6, the threshold's neighbour
+    row = nb04_rows(widths=width_results(test_error=near))[2]
+    assert row["holds"] and row["measured"].startswith("0.900 at width 6 (threshold 4)")
 
 
 def test_sam_claim_needs_a_gain_for_every_architecture():
@@ -846,7 +846,7 @@ def test_every_study_row_names_its_dataset_and_seeds():
 def test_nb04_width_rows_take_their_own_dataset_and_seed_count():
     claims = ClaimsTable("04")
     nb04.add_claims(claims, REFERENCE_MATRIX, KINDS, optimizer_results(), distillation_results(),
-                    width_results(), {0.0: 3, 0.2: 4}, 0.8, 10, 2.0, 0.05, dataset="mnist5k",
+                    width_results(), {0.0: 3, 0.2: 4}, 0.8, 10, 0.05, dataset="mnist5k",
                     seeds=2, width_seeds=3, width_planes=width_planes(width_results()),
                     width_dataset="mnist5k (500 images)")
     assert [r["dataset"] for r in claims.rows] == (["mnist5k"] * 2 + ["mnist5k (500 images)"] * 3
