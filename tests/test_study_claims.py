@@ -34,6 +34,8 @@ CUTOFF = {1: 1.0, 2: 1.0, 3: 1.1, 4: 1.4, 5: 1.1, 6: 1.0, 8: 1.0, 10: 0.9}
 SIGMA = {1: 3.0, 2: 2.0, 3: 1.0, 4: 0.01, 5: 0.5, 6: 1.0, 8: 2.0, 10: 3.0}
 # Largest over repeats of the no-residual test MSE (its median is 0 everywhere); N < D is ignored.
 NO_RESIDUAL_MAX = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1e-13, 5: 1e-13, 6: 1e-14, 8: 0.0, 10: 0.0}
+# Ablation 2: test features on the top-k training directions; k < D has no peak, k >= D is TEST.
+SUBSPACE = {1: 2.0, 2: 1.0, 3: 1.1, 4: 1.3, 5: 1.1, 6: 1.0, 8: 1.0, 10: 0.9}
 Y = np.array([2.0, -2.0, 2.0, -2.0])  # mean y^2 = 4: "~0" means < 4e-12
 
 
@@ -54,10 +56,14 @@ def long_rows(dataset: str, dims: int, quantity: str, curve: dict, setting: floa
 
 
 def linear_summary(dataset: str = "toy", dims: int = D, *, test=None, cutoff=None, cutoffs=(0.1,),
-                   sigma=None, no_residual_max=None) -> pd.DataFrame:
-    """A summary as produced by :func:`ddlib.metrics.linear.summarize` (through the function)."""
+                   sigma=None, no_residual_max=None, subspace=None) -> pd.DataFrame:
+    """A summary as produced by :func:`ddlib.metrics.linear.summarize` (through the function).
+    ``subspace``: {k: curve} of ablation 2 (default: ranks 2 and 3 without a peak, D = 4 as TEST)."""
     test = dict(TEST if test is None else test)
     rows = long_rows(dataset, dims, "test_mse", test)
+    subspace = {2: SUBSPACE, 3: SUBSPACE, dims: test} if subspace is None else subspace
+    for k, curve in subspace.items():
+        rows += long_rows(dataset, dims, "test_mse_subspace", curve, k)
     for c in cutoffs:
         rows += long_rows(dataset, dims, "test_mse_cutoff", CUTOFF if cutoff is None else cutoff, c)
     rows += long_rows(dataset, dims, "test_mse_no_residual", dict.fromkeys(test, 0.0), 0.0,
@@ -71,18 +77,33 @@ def dataset_claims(summary: pd.DataFrame, data: RegressionData | None = None,
     claims = ClaimsTable("01")
     data = regression_data() if data is None else data
     nb01.add_dataset_claims(claims, data.name, data, summary, cutoff, seeds=3)
-    assert len(claims.rows) == 4
+    assert len(claims.rows) == 5
     return claims.rows
 
 
 def test_linear_reference_summary_satisfies_every_dataset_claim():
-    peak, removed, no_residual, sigma = dataset_claims(linear_summary())
-    assert [r["holds"] for r in (peak, removed, no_residual, sigma)] == [True] * 4
+    peak, removed, no_residual, sigma, subspace = dataset_claims(linear_summary())
+    assert [r["holds"] for r in (peak, removed, no_residual, sigma, subspace)] == [True] * 5
+    assert subspace["measured"] == "peak height 10 -> at most 1.3 (k = 2) over k in [2, 3]"
     assert peak["measured"] == "peak at N = 4 (D = 4)"
     assert removed["measured"] == "peak height 10 -> 1.4"
     assert removed["claim"] == "toy: removing singular values < 0.1 removes the peak"
     assert no_residual["measured"] == "largest over repeats 1e-13 (mean y^2 = 4)"
     assert sigma["measured"] == "minimum at N = 4"
+
+
+def test_linear_ablation_2_needs_every_rank_below_d_without_a_peak():
+    # k = 3 keeps the smallest direction's neighbour: still a peak of height 3 at N = D
+    kept_peak = {**SUBSPACE, 4: 3.0}
+    row = dataset_claims(linear_summary(subspace={2: SUBSPACE, 3: kept_peak, D: TEST}))[4]
+    assert not row["holds"] and row["measured"] == ("peak height 10 -> at most 3 (k = 3) over k "
+                                                    "in [2, 3]")
+    # ranks k >= D are no ablation and are not judged; without any k < D the claim cannot hold
+    row = dataset_claims(linear_summary(subspace={D: TEST}))[4]
+    assert not row["holds"] and "no rank k < D = 4 swept" in row["measured"]
+    # and without a peak to remove it does not hold either
+    flat = {**TEST, 4: 1.2}
+    assert not dataset_claims(linear_summary(test=flat, cutoff=flat))[4]["holds"]
 
 
 def test_linear_test_mse_peak_must_sit_exactly_at_n_equals_d():
@@ -197,12 +218,12 @@ def test_linear_add_claims_covers_every_dataset_in_order_with_its_own_cutoff():
     claims = ClaimsTable("01")
     nb01.add_claims(claims, sets, summary, polynomial_table(polynomial_medians()),
                     {"toy": 0.1, "other": 0.5}, seeds=3)
-    assert len(claims.rows) == 9
-    assert [r["claim"].split(":")[0] for r in claims.rows[:8]] == ["toy"] * 4 + ["other"] * 4
+    assert len(claims.rows) == 11
+    assert [r["claim"].split(":")[0] for r in claims.rows[:10]] == ["toy"] * 5 + ["other"] * 5
     assert claims.rows[-1]["claim"].startswith("polynomial")
     assert all(r["holds"] for r in claims.rows)
-    assert claims.rows[4]["measured"] == "peak at N = 5 (D = 5)"
-    assert claims.rows[5]["claim"] == "other: removing singular values < 0.5 removes the peak"
+    assert claims.rows[5]["measured"] == "peak at N = 5 (D = 5)"
+    assert claims.rows[6]["claim"] == "other: removing singular values < 0.5 removes the peak"
 
 
 # =============================================================================================
@@ -818,14 +839,16 @@ def test_add_refuses_an_empty_dataset_or_a_bad_seed_count(dataset, seeds, messag
 def test_every_study_row_names_its_dataset_and_seeds():
     rows = dataset_claims(linear_summary())
     assert {r["dataset"] for r in rows} == {"toy"} and {r["seeds"] for r in rows} == {3}
-    peak, removed, no_residual, sigma = rows
+    peak, removed, no_residual, sigma, subspace = rows
+    assert subspace["confidence"].startswith("quartiles over 3 split seeds: N = D before [10, 10]; "
+                                             "k = 3 [")
     assert peak["confidence"].startswith("quartiles over 3 split seeds: N = 2: [")
     assert removed["confidence"] == ("quartiles over 3 split seeds: N = D before [10, 10]; "
                                      "after [1.4, 1.4]")
     assert no_residual["confidence"] == ""  # an upper bound, not a difference
     # the identity y = X beta* => no test error is a check of the implementation, not a claim
     assert [r["role"] for r in rows] == ["headline", "headline", "implementation check",
-                                         "secondary"]
+                                         "secondary", "headline"]
     claims = ClaimsTable("01")
     nb01.add_polynomial_claim(claims, polynomial_table(polynomial_medians()))
     (poly,) = claims.rows
