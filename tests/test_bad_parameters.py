@@ -72,4 +72,4 @@ def test_bad_parameter_is_refused_through_the_namespace(nothing_loaded, notebook
 def test_every_profile_passes_its_own_rules(nothing_loaded, notebook, profile):
     params = resolve(notebook, profile)
     module = importlib.import_module(f"ddlib.studies.{NOTEBOOKS[notebook]}.params")
-    assert set(module.RULES) == set(params) == set(module.DESCRIPTIONS)
+    assert set(module.PARAMETERS) == set(params) == set(params.descriptions)

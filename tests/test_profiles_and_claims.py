@@ -46,9 +46,26 @@ def test_every_profile_of_a_notebook_has_the_same_documented_keys(notebook):
     module = profile_module(notebook)  # a missing params module fails here, it never skips
     assert module.__name__ == f"ddlib.studies.{NOTEBOOKS[notebook]}.params"
     keys = parameter_names(notebook)
+    assert keys == list(module.PARAMETERS)  # one declaration per parameter
+    assert all(parameter.meaning for parameter in module.PARAMETERS.values())
+    laptop = module.PROFILES["laptop"]
+    assert laptop == {name: parameter.value for name, parameter in module.PARAMETERS.items()}
     for profile in PROFILE_NAMES:
         assert list(module.PROFILES[profile]) == keys
-    assert set(module.DESCRIPTIONS) == set(keys)
+        # smoke and paper are laptop plus their deltas: some keys differ, none is missing
+        assert profile == "laptop" or module.PROFILES[profile] != laptop
+
+
+def test_a_profile_delta_names_only_parameters_that_differ():
+    from ddlib.core.checks import Integer
+    from ddlib.core.params import Param, profiles
+
+    declared = {"width": Param(4, Integer(1), "units [neurons]")}
+    assert profiles(declared, smoke={"width": 2}, paper={"width": 64})["paper"] == {"width": 64}
+    with pytest.raises(KeyError, match="widht"):
+        profiles(declared, smoke={"widht": 2}, paper={})
+    with pytest.raises(KeyError, match="repeat laptop's value"):
+        profiles(declared, smoke={"width": 4}, paper={})
 
 
 def test_claims_table_saves_csv_and_markdown(tmp_path):

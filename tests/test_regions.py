@@ -262,10 +262,10 @@ def test_plane_predictions_are_cached_and_corrupt_caches_recomputed(tmp_path, im
 
 def test_profiles_share_keys_and_validate():
     from ddlib.studies import resolve
-    from ddlib.studies.decision_regions.params import DESCRIPTIONS, PROFILES
+    from ddlib.studies.decision_regions.params import PARAMETERS, PROFILES
 
     keys = [set(profile) for profile in PROFILES.values()]
-    assert all(k == keys[0] for k in keys) and keys[0] == set(DESCRIPTIONS)
+    assert all(k == keys[0] for k in keys) and keys[0] == set(PARAMETERS)
     for name in PROFILES:
         resolve("04", name)
     with pytest.raises(ValueError, match="architectures"):

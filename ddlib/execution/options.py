@@ -8,13 +8,13 @@ extra (submitit for ``slurm``, ray for ``ray``) raises :class:`MissingExtraError
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import math
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ddlib.core.checks import Integer, ListOf, Real, Rule, Text, closest_name
 
 EXECUTORS = ("local", "slurm", "ray")
 EXTRAS = {"slurm": "submitit", "ray": "ray"}
@@ -26,47 +26,19 @@ class MissingExtraError(ImportError):
 
 @dataclass(frozen=True)
 class Option:
-    """One executor option: its default (``None``: not passed on), a check and a description."""
+    """One executor option: its default (``None``: not passed on), its rule and a description."""
 
     default: Any
-    check: Callable[[str, Any], None]
+    rule: Rule
     help: str
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"executor_options {name}={value!r} is not allowed; use a positive integer")
-
-
-def _count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"executor_options {name}={value!r} is not allowed; use an integer >= 0")
-
-
-def _positive_number(name: str, value: Any) -> None:
-    if not _is_number(value) or not value > 0:
-        raise ValueError(f"executor_options {name}={value!r} is not allowed; use a finite number > 0")
-
-
-def _nonnegative_number(name: str, value: Any) -> None:
-    if not _is_number(value) or value < 0:
-        raise ValueError(f"executor_options {name}={value!r} is not allowed; use a finite number >= 0")
-
-
-def _text(name: str, value: Any) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"executor_options {name}={value!r} is not allowed; use a non-empty string")
-
-
-def _lines(name: str, value: Any) -> None:
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"executor_options {name}={value!r} is not allowed; use a list of shell "
-                         "lines, e.g. [\"module load cuda\"]")
-
+_text = Text()
+_positive_int = Integer(1, say="a positive integer")
+_count = Integer(0, say="an integer >= 0")
+_positive_number = Real(0.0, low_open=True, as_float=False, say="a finite number > 0")
+_nonnegative_number = Real(0.0, as_float=False, say="a finite number >= 0")
+_lines = ListOf(Text(), min_length=0, say='a list of shell lines, e.g. ["module load cuda"]')
 
 _COMMON = {
     "log_folder": Option(None, _text, "folder for job logs (default <store>/_executors/<executor>/logs)"),
@@ -132,11 +104,9 @@ def check_options(executor: str, options: Any) -> None:
             if not known:
                 raise ValueError(f"executor_options key {key!r} is not allowed: executor "
                                  f"{executor!r} takes no options")
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"executor_options key {key!r} is unknown for executor "
-                             f"{executor!r}{hint}; allowed: {sorted(known)}")
-        known[key].check(key, value)
+                             f"{executor!r}{closest_name(key, known)}; allowed: {sorted(known)}")
+        known[key].rule.check(f"executor_options {key}", value)
     if executor == "slurm" and "gpus" in options and "gpus_per_task" in options:
         raise ValueError("executor_options gpus and gpus_per_task are the same option; give one")
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ddlib.core.checks import Choice, Integer, ListOf, Real, check_positive_int, check_positive_ints
 from ddlib.models.layers import DTYPES
 
 ACTIVATIONS = ("relu", "leaky_relu", "gelu")
@@ -27,7 +28,7 @@ def make_activation(name: str) -> nn.Module:
         return nn.LeakyReLU(LEAKY_RELU_SLOPE)
     if name == "gelu":
         return nn.GELU()
-    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+    Choice(ACTIVATIONS).fail("activation", name)
 
 
 class MLP(nn.Module):
@@ -52,22 +53,12 @@ class MLP(nn.Module):
         dtype: torch.dtype | str = torch.float32,
     ) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("num_classes", num_classes)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(depth, int) or depth < 1:
-            raise ValueError(
-                f"depth (number of hidden layers) must be an integer >= 1, got {depth!r}"
-            )
-        widths = [width] * depth if isinstance(width, int) else list(width)
-        if len(widths) != depth or not all(isinstance(w, int) and w >= 1 for w in widths):
-            raise ValueError(
-                f"width must be a positive integer or a list of {depth} of them, got {width!r}"
-            )
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-        if not init_scale > 0:
-            raise ValueError(f"init_scale must be > 0, got {init_scale!r}")
+        check_positive_ints(in_features=in_features, num_classes=num_classes, depth=depth)
+        widths = [check_positive_int("width", width)] * depth if isinstance(width, int) else width
+        ListOf(Integer(1), min_length=depth, max_length=depth,
+               say=f"a positive integer or a list of {depth} of them").check("width", widths)
+        Choice(ACTIVATIONS).check("activation", activation)
+        Real(0.0, low_open=True, as_float=False).check("init_scale", init_scale)
         dtype = DTYPES.get(dtype, dtype) if isinstance(dtype, str) else dtype
         if dtype not in DTYPES.values():
             raise ValueError(

@@ -1,8 +1,8 @@
 """Study layer: one folder per notebook, the same four modules in each.
 
-``ddlib.studies.<study>.params`` (the profiles: ``PROFILES`` with ``smoke``, ``laptop``, ``paper``
-dicts of identical keys, ``DESCRIPTIONS`` with the meaning and unit of each key, and
-``validate(params)``), ``experiment`` (configs -> runs -> tables), ``claims`` (the paper's claims
+``ddlib.studies.<study>.params`` (``PARAMETERS``: one ``ddlib.core.params.Param`` per name with its
+laptop value, rule, meaning and unit; ``PROFILES``: the ``smoke``, ``laptop`` and ``paper`` values
+built from them and each profile's deltas; and ``validate(params)``), ``experiment`` (configs -> runs -> tables), ``claims`` (the paper's claims
 as unit-tested rules) and ``figures``. A notebook's parameters cell sets ``profile``; papermill's
 ``-p name value`` injects further globals, which :func:`resolve` picks up by name.
 
@@ -18,8 +18,9 @@ from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
 
+from ddlib.core.checks import closest_name
 from ddlib.core.data_sources import CIFAR10_CANDIDATES, CIFAR10_OR_FALLBACK, choose_cifar10
-from ddlib.core.params import Params, closest_name
+from ddlib.core.params import Params
 from ddlib.execution import validate_executor
 from ddlib.studies.convnet_sharpness import params as convnet_sharpness_params
 from ddlib.studies.decision_regions import params as decision_regions_params
@@ -113,7 +114,7 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
     ``namespace`` is the notebook's ``globals()``: a global named like a parameter overrides it
     (which is how ``papermill -p widths "[1, 2]"`` reaches the notebook), and an injected name
     that is no parameter is an error naming the closest one (see :func:`injected_names`). Every
-    value is then checked by its rule (``RULES`` of the study's params module) and the study's
+    value is then checked by its rule (``PARAMETERS`` of the study's params module) and the study's
     cross-field ``validate``, all before any data is loaded.
 
     The globals (or kwargs) ``executor`` and ``executor_options`` choose where the notebook's
@@ -135,10 +136,11 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
              **{k: overrides[k] for k in EXECUTOR_NAMES if k in overrides}}
     executor, executor_options = given.get("executor", "local"), given.get("executor_options") or {}
     validate_executor(executor, executor_options)
-    params = Params({name: module.RULES[name].check(name, value) for name, value in chosen.items()})
+    declared = module.PARAMETERS
+    params = Params({name: declared[name].rule.check(name, value) for name, value in chosen.items()})
     if _get(params, getattr(module, "DATASET_KEY", ())) == CIFAR10_OR_FALLBACK:
         params = _choose_dataset(module, params)
-    params.descriptions = module.DESCRIPTIONS
+    params.descriptions = {name: parameter.meaning for name, parameter in declared.items()}
     params.profile = profile
     params.executor, params.executor_options = executor, copy.deepcopy(dict(executor_options))
     module.validate(params)

@@ -12,12 +12,11 @@ it holds no module paths and no defaults are filled in here. ``config["kind"]`` 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from ddlib.core.checks import check_positive_int
-from ddlib.core.data import CLASSIFICATION_DATASETS, DATASET_SHAPES, IMAGE_FOLDER_PREFIX
+from ddlib.core.checks import Choice, Integer, ListOf, MapOf, Real, Text
+from ddlib.core.data import CLASSIFICATION_DATASETS, DATASET_SHAPES, is_image_folder
 from ddlib.models import REGISTRY as MODEL_REGISTRY
 
 KINDS = ("classifier", "lc_training")
@@ -73,9 +72,8 @@ EXAMPLE_CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
-def _allowed(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is unknown; allowed: {list(allowed)}")
+_POSITIVE = Integer(1)
+_LR = Real(0.0, None, low_open=True, as_float=False)
 
 
 def _check_common(config: Mapping[str, Any], required: tuple[str, ...]) -> None:
@@ -83,59 +81,47 @@ def _check_common(config: Mapping[str, Any], required: tuple[str, ...]) -> None:
     if missing:
         raise ValueError(f"training config lacks {missing}; see "
                          f"ddlib.training.config.EXAMPLE_CONFIGS[{config.get('kind')!r}]")
-    check_positive_int("batch_size", config["batch_size"])
-    _allowed("model name", config["model"].get("name"), sorted(MODEL_REGISTRY))
-    dataset = str(config["data"].get("name", ""))
-    if dataset not in DATASET_SHAPES and not dataset.startswith(IMAGE_FOLDER_PREFIX):
-        raise ValueError(f"data name={dataset!r} is unknown; allowed: {list(CLASSIFICATION_DATASETS)}")
-    lr = config["optimizer"].get("lr", 0)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or math.isinf(lr):
-        raise ValueError(f"optimizer lr={lr!r} must be a positive finite number")
+    _POSITIVE.check("batch_size", config["batch_size"])
+    Choice(tuple(sorted(MODEL_REGISTRY))).check("model.name", config["model"].get("name"))
+    dataset = config["data"].get("name")
+    if not (dataset in DATASET_SHAPES or isinstance(dataset, str) and is_image_folder(dataset)):
+        Choice(CLASSIFICATION_DATASETS).fail("data.name", dataset)
+    _LR.check("optimizer.lr", config["optimizer"].get("lr"))
 
 
 def _check_classifier(config: Mapping[str, Any]) -> None:
     _check_common(config, ("model", "data", "optimizer", "epochs", "batch_size", "seed"))
-    epochs = config["epochs"]
-    check_positive_int("epochs", epochs)
+    epochs = _POSITIVE.check("epochs", config["epochs"])
     optimizer = config["optimizer"]
-    _allowed("optimizer name", optimizer.get("name"), OPTIMIZERS)
-    _allowed("optimizer schedule", optimizer.get("schedule", "constant"), SCHEDULES)
-    _allowed("loss", config.get("loss", "ce"), CLASSIFIER_LOSSES)
-    if config.get("loss") == "distill_mse" and "teacher" not in config:
+    Choice(OPTIMIZERS).check("optimizer.name", optimizer.get("name"))
+    Choice(SCHEDULES).check("optimizer.schedule", optimizer.get("schedule", "constant"))
+    loss = Choice(CLASSIFIER_LOSSES).check("loss", config.get("loss", "ce"))
+    if loss == "distill_mse" and "teacher" not in config:
         raise ValueError("loss='distill_mse' needs a 'teacher' config")
-    _allowed("augment", config.get("augment", "none"), AUGMENTATIONS)
+    Choice(AUGMENTATIONS).check("augment", config.get("augment", "none"))
     if "teacher" in config:
         validate_config(config["teacher"])
     for key in ("checkpoint_epochs", "eval_epochs"):
-        bad = [e for e in config.get(key, []) if not 1 <= e <= epochs]
-        if bad:
-            raise ValueError(f"{key} {bad} must lie in 1..epochs={epochs}")
+        ListOf(Integer(1, epochs), min_length=0).check(key, config.get(key, []))
 
 
 def _check_lc_training(config: Mapping[str, Any]) -> None:
-    example = EXAMPLE_CONFIGS["lc_training"]
-    _check_common(config, tuple(example))
-    _allowed("loss", config["loss"], LC_LOSSES)
-    check_positive_int("steps", config["steps"])
+    _check_common(config, tuple(EXAMPLE_CONFIGS["lc_training"]))
+    Choice(LC_LOSSES).check("loss", config["loss"])
+    steps = _POSITIVE.check("steps", config["steps"])
     for key in ("log_steps", "checkpoint_steps"):
-        bad = [s for s in config[key] if not 0 <= s <= config["steps"]]
-        if bad:
-            raise ValueError(f"{key} has steps {bad} outside 0..steps={config['steps']}")
+        ListOf(Integer(0, steps), min_length=0).check(key, config[key])
     lc = config["lc"]
-    unknown = [role for role in lc["points"] if role not in POINT_ROLES]
-    if unknown:
-        raise ValueError(f"lc.points has roles {unknown}; allowed: {list(POINT_ROLES)}")
-    _allowed("lc.layers", lc["layers"], LAYER_RULES)
-    if not lc["radii"] or any(not r > 0 for r in lc["radii"].values()):
-        raise ValueError(f"lc.radii={lc['radii']!r} must map names to positive radii")
-    _allowed("model.dtype", config["model"].get("dtype", "float32"), MODEL_DTYPES)
+    MapOf(Choice(POINT_ROLES), Integer(0), min_length=0).check("lc.points", lc["points"])
+    Choice(LAYER_RULES).check("lc.layers", lc["layers"])
+    MapOf(Text(), Real(0.0, None, low_open=True)).check("lc.radii", lc["radii"])
+    Choice(MODEL_DTYPES).check("model.dtype", config["model"].get("dtype", "float32"))
 
 
 def validate_config(config: Mapping[str, Any]) -> None:
     """Fail before any compute when a training config is malformed, naming the entry and what is
-    allowed (see :data:`EXAMPLE_CONFIGS`)."""
-    kind = config.get("kind", "classifier")
-    _allowed("kind", kind, KINDS)
+    allowed (see :data:`EXAMPLE_CONFIGS`), with the rules of :mod:`ddlib.core.checks`."""
+    kind = Choice(KINDS).check("kind", config.get("kind", "classifier"))
     if kind == "classifier":
         _check_classifier(config)
     else:

@@ -30,7 +30,6 @@ CASES = [
     ({"jitter_strength": -1}, "jitter_strength", "a finite number in (0, 1)"),
     ({"jitter_strength": 0}, "jitter_strength", "a finite number in (0, 1)"),
     ({"interpolation_tolerance": -0.5}, "interpolation_tolerance", "a finite number in [0, 1)"),
-    ({"peak_factor": 0}, "peak_factor", "a finite number in [1, inf)"),
     ({"momentum": -5}, "momentum", "a finite number in [0, 1)"),
     ({"momentum": 1.0}, "momentum", "a finite number in [0, 1)"),
     ({"resnet_lr": -1}, "resnet_lr", "a finite number in (0, 10]"),

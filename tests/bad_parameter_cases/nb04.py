@@ -32,7 +32,6 @@ CASES = [
     ({"zoo_size": "huge"}, "zoo_size", "one of 'small', 'paper'"),
     ({"augment": "mixup"}, "augment", "one of 'none', 'crop_flip'"),
     ({"margin": -0.1}, "margin", "a finite number in [0, inf)"),
-    ({"peak_factor": 0.5}, "peak_factor", "a finite number in [1, inf)"),
     ({"peak_margin": math.nan}, "peak_margin", "a finite number in [0, 1]"),
     ({"width_train_size": 10**7}, "width_train_size",
      "use an integer in [1, 4700] ('mnist5k' has 5,000 images"),

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ddlib.core.checks import check_cost
+from ddlib.core.checks import Choice, Flag, Integer, ListOf, Maybe, Real, check_cost
 from ddlib.core.data import DATASET_SHAPES, IMAGE_FOLDER_PREFIX, is_image_folder
 from ddlib.core.data_sources import CIFAR10_OR_FALLBACK
-from ddlib.core.params import Choice, Flag, Integer, ListOf, Maybe, Real, Rule
+from ddlib.core.params import Param, profiles
 from ddlib.metrics.svd_paths import validate_paths
 from ddlib.models.convnet import INPUT_SIZE
 from ddlib.models.cost import width_costs
@@ -24,159 +24,6 @@ from ddlib.studies.convnet_sharpness.experiment import (
     EXPERIMENTS,
     sharpness_settings,
 )
-
-_COMMON: dict[str, Any] = {
-    "test_size": None,
-    "label_noise": 0.2,
-    "momentum": 0.9,
-    "batch_size": 128,
-    "strengths": [5, 10, 15, 20, 22, 25],
-    "jitter_strength": 0.01,
-    "hessian_delta": 0.1,
-    "hessian_divisor": "fixed",
-    "clamp_anchors": True,
-    "interpolation_tolerance": 0.01,
-    "peak_factor": 2.0,
-    "peak_margin": 0.05,
-    "sharpness_batch": 256,
-}
-
-PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {
-        **_COMMON,
-        "dataset": "mnist5k",
-        "train_size": 200,
-        "test_size": 500,
-        "pad_to": 32,
-        "allow_download": False,
-        "widths": [1, 2, 4],
-        "seeds": [0],
-        "epochs": 4,
-        "optimizer": "adam",
-        "lr": 1e-3,
-        "warmup_epochs": 0,
-        "warmup_start_lr": 1e-3,
-        "checkpoints": 3,
-        "sharpness_points": 16,
-        "num_paths": 2,
-        "strengths": [20, 24],
-        "num_jitters": 2,
-        "heatmap_points": 64,
-        "extra_experiments": [],
-        "resnet_widths": [2],
-        "resnet_lr": 1e-4,
-        "resnet_epochs": 2,
-    },
-    "laptop": {
-        **_COMMON,
-        "dataset": CIFAR10_OR_FALLBACK,
-        "train_size": 2000,
-        "test_size": 2000,
-        "pad_to": 32,
-        "allow_download": False,
-        "widths": [1, 2, 3, 4, 6, 8, 12],
-        "seeds": [0, 1],
-        "epochs": 120,
-        "optimizer": "adam",
-        "lr": 1e-3,
-        "warmup_epochs": 0,
-        "warmup_start_lr": 1e-3,
-        "checkpoints": 8,
-        "sharpness_points": 200,
-        "num_paths": 2,
-        "num_jitters": 2,
-        "strengths": [16, 18, 20, 22, 24, 26],
-        "heatmap_points": 500,
-        "extra_experiments": [],
-        "resnet_widths": [2, 4],
-        "resnet_lr": 1e-4,
-        "resnet_epochs": 20,
-    },
-    "paper": {
-        **_COMMON,
-        "dataset": "cifar10",
-        "train_size": None,
-        "pad_to": None,
-        "allow_download": True,
-        "widths": list(range(1, 65)),
-        "seeds": [0, 1, 2],
-        "epochs": 4000,
-        "optimizer": "sgd",
-        "lr": 0.005,
-        "warmup_epochs": 5,
-        "warmup_start_lr": 0.001,
-        "checkpoints": 16,
-        "sharpness_points": 1024,
-        "num_paths": 4,
-        "num_jitters": 4,
-        "heatmap_points": 1024,
-        "extra_experiments": list(EXPERIMENTS[1:]),
-        "resnet_widths": [1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 56, 64],
-        "resnet_lr": 1e-4,
-        "resnet_epochs": 4000,
-    },
-}
-
-DESCRIPTIONS: dict[str, str] = {
-    "dataset": "training set: cifar10-or-mnist5k (CIFAR-10 from data/cifar10, data/cifar10-jpeg "
-    "or a download when allowed, else the offline MNIST subset), mnist5k, cifar10, ... [name]",
-    "train_size": "training images (None: the whole training split) [images]",
-    "test_size": "test images (None: all the rest / the whole test split) [images]",
-    "pad_to": "zero-pad images to this side, MNIST 28 -> 32 (None: as they are) [pixels]",
-    "allow_download": "let torchvision download the dataset into data/ [bool]",
-    "label_noise": "fraction of training labels replaced by a wrong class (symmetric) [fraction]",
-    "widths": "ConvNet widths w (channels of the first stage) [channels]",
-    "seeds": "seeds of initialisation and minibatch order (label noise is fixed) [ints]",
-    "epochs": "training epochs of every model [epochs]",
-    "optimizer": "sgd (paper, momentum) or adam (laptop) [name]",
-    "lr": "learning rate after warm-up, constant [1]",
-    "momentum": "SGD momentum [1]",
-    "warmup_epochs": "linear learning-rate warm-up [epochs]",
-    "warmup_start_lr": "learning rate at the start of the warm-up [1]",
-    "batch_size": "minibatch size [images]",
-    "checkpoints": "kept checkpoints, log-spaced from epoch 1 to the last (epoch-wise heatmaps) "
-    "[count]",
-    "sharpness_points": "first training points on which sharpness is measured [points]",
-    "num_paths": "SVD-erasure paths P per point (shifted windows) [paths]",
-    "strengths": "singular values erased at the anchors of a path; volume K uses the first K "
-    "[counts]",
-    "num_jitters": "colour jitters M per anchor for the tangent Hessian [count]",
-    "jitter_strength": "brightness/contrast/saturation factors drawn in 1 +- this [fraction]",
-    "hessian_delta": "finite-difference divisor of the tangent Hessian (reference code: 0.1) "
-    "[normalised input units]",
-    "hessian_divisor": "fixed (divide by hessian_delta, as the reference code) or step "
-    "(divide by the true jitter step ||x_m - x||) [name]",
-    "clamp_anchors": "clip the SVD-erasure anchors to [0, 1] pixel values (the reference code "
-    "does not) [bool]",
-    "sharpness_batch": "images per forward/backward pass of the sharpness kernels [images]",
-    "heatmap_points": "training points for the epoch-wise Jacobian heatmap [points]",
-    "interpolation_tolerance": "mean training error at or below which a width interpolates "
-    "[fraction]",
-    "peak_factor": "a peak counts as near the threshold within this width ratio [ratio]",
-    "peak_margin": "a peak must exceed the smaller-width minimum and the widest model by this "
-    "[fraction of the peak]",
-    "extra_experiments": "further settings: cifar100 (Fig. 4), resnet18 (Fig. 6), asymmetric "
-    "and random_labels (Fig. 7) [names]",
-    "resnet_widths": "PreActResNet18 base widths of the resnet18 setting [channels]",
-    "resnet_lr": "Adam learning rate of the resnet18 setting [1]",
-    "resnet_epochs": "training epochs of the resnet18 setting [epochs]",
-}
-
-DIVISORS = ("fixed", "step")
-
-
-class _Dataset(Choice):
-    """One of the known datasets (:data:`ddlib.core.data.DATASET_SHAPES`), or
-    ``"imagefolder:<path>"``."""
-
-    def check(self, name: str, value: Any) -> Any:
-        if isinstance(value, str) and is_image_folder(value):
-            return value
-        return super().check(name, value)
-
-    def describe(self) -> str:
-        return f"{super().describe()} or '{IMAGE_FOLDER_PREFIX}<path>'"
-
 
 DATASET_KEY = ("dataset",)  # where studies.resolve replaces CIFAR10_OR_FALLBACK by the choice
 DOWNLOAD_KEY = ("allow_download",)
@@ -189,44 +36,108 @@ MAX_POINTS = 10**6
 MAX_BATCH = 100_000  # more than every training split (60,000 MNIST images): full batch
 NUM_SINGULAR = INPUT_SIZE  # singular values per channel of the ConvNet's 32x32 inputs
 
-_WIDTHS = ListOf(Integer(1, MAX_WIDTH), max_length=1024, distinct=True)
 
-RULES: dict[str, Rule] = {
-    "dataset": _Dataset((CIFAR10_OR_FALLBACK, *DATASET_SHAPES)),
-    "train_size": Maybe(Integer(1)),  # at most the dataset's training images: validate
-    "test_size": Maybe(Integer(1)),  # at most the dataset's test images: validate
-    "pad_to": Maybe(Choice((INPUT_SIZE,))),  # the ConvNet takes 32x32 inputs only
-    "allow_download": Flag(),
-    "label_noise": Real(0.0, 1.0),
-    "widths": _WIDTHS,
-    "seeds": ListOf(Integer(0, 10**9), max_length=1000, distinct=True),
-    "epochs": Integer(1, MAX_EPOCHS),
-    "optimizer": Choice(("sgd", "adam")),
-    "lr": Real(0.0, MAX_LR, low_open=True),
-    "momentum": Real(0.0, 1.0, high_open=True),
-    "warmup_epochs": Integer(0, MAX_EPOCHS),  # at most epochs: validate
-    "warmup_start_lr": Real(0.0, MAX_LR),
-    "batch_size": Integer(1, MAX_BATCH),
-    "checkpoints": Integer(1, 1000),
-    "sharpness_points": Integer(1, MAX_POINTS),  # at most the training images: validate
-    "num_paths": Integer(1, NUM_SINGULAR),  # windows fit the singular values: validate
-    "strengths": ListOf(Integer(1, NUM_SINGULAR), max_length=NUM_SINGULAR, distinct=True),
-    "num_jitters": Integer(1, 1000),
-    "jitter_strength": Real(0.0, 1.0, low_open=True, high_open=True),  # 0: no tangent step
-    "hessian_delta": Real(0.0, None, low_open=True),
-    "hessian_divisor": Choice(DIVISORS),
-    "clamp_anchors": Flag(),
-    "sharpness_batch": Integer(1, MAX_BATCH),
-    "heatmap_points": Integer(1, MAX_POINTS),  # at most the training images: validate
-    "interpolation_tolerance": Real(0.0, 1.0, high_open=True),
-    "peak_factor": Real(1.0, None),
+class _Dataset(Choice):
+    """One of the known datasets (:data:`ddlib.core.data.DATASET_SHAPES`), or
+    ``"imagefolder:<path>"``."""
+
+    def check(self, name: str, value: Any) -> Any:
+        if isinstance(value, str) and is_image_folder(value):
+            return value
+        return super().check(name, value)
+
+    def words(self) -> str:
+        return f"{super().words()} or '{IMAGE_FOLDER_PREFIX}<path>'"
+
+
+_WIDTHS = ListOf(Integer(1, MAX_WIDTH), max_length=1024, distinct=True)
+_EPOCHS = Integer(1, MAX_EPOCHS)
+_LR = Real(0.0, MAX_LR, low_open=True)
+_POINTS = Integer(1, MAX_POINTS)  # at most the training images: validate
+
+PARAMETERS = {  # the laptop values; every value is checked by its rule before any data is loaded
+    "dataset": Param(CIFAR10_OR_FALLBACK, _Dataset((CIFAR10_OR_FALLBACK, *DATASET_SHAPES)),
+                     "training set: cifar10-or-mnist5k (CIFAR-10 from data/cifar10, "
+                     "data/cifar10-jpeg or a download when allowed, else the offline MNIST "
+                     "subset), mnist5k, cifar10, ... [name]"),
+    # train_size / test_size: at most the dataset's training / test images (validate)
+    "train_size": Param(2000, Maybe(Integer(1)),
+                        "training images (None: the whole training split) [images]"),
+    "test_size": Param(2000, Maybe(Integer(1)),
+                       "test images (None: all the rest / the whole test split) [images]"),
+    "pad_to": Param(32, Maybe(Choice((INPUT_SIZE,))),  # the ConvNet takes 32x32 inputs only
+                    "zero-pad images to this side, MNIST 28 -> 32 (None: as they are) [pixels]"),
+    "allow_download": Param(False, Flag(), "let torchvision download the dataset into data/ [bool]"),
+    "label_noise": Param(0.2, Real(0.0, 1.0), "fraction of training labels replaced by a wrong "
+                         "class (symmetric) [fraction]"),
+    "widths": Param([1, 2, 3, 4, 6, 8, 12], _WIDTHS,
+                    "ConvNet widths w (channels of the first stage) [channels]"),
+    "seeds": Param([0, 1], ListOf(Integer(0, 10**9), max_length=1000, distinct=True),
+                   "seeds of initialisation and minibatch order (label noise is fixed) [ints]"),
+    "epochs": Param(120, _EPOCHS, "training epochs of every model [epochs]"),
+    "optimizer": Param("adam", Choice(("sgd", "adam")), "sgd (paper, momentum) or adam (laptop) "
+                       "[name]"),
+    "lr": Param(1e-3, _LR, "learning rate after warm-up, constant [1]"),
+    "momentum": Param(0.9, Real(0.0, 1.0, high_open=True), "SGD momentum [1]"),
+    "warmup_epochs": Param(0, Integer(0, MAX_EPOCHS),  # at most epochs: validate
+                           "linear learning-rate warm-up [epochs]"),
+    "warmup_start_lr": Param(1e-3, Real(0.0, MAX_LR),
+                             "learning rate at the start of the warm-up [1]"),
+    "batch_size": Param(128, Integer(1, MAX_BATCH), "minibatch size [images]"),
+    "checkpoints": Param(8, Integer(1, 1000), "kept checkpoints, log-spaced from epoch 1 to the "
+                         "last (epoch-wise heatmaps) [count]"),
+    "sharpness_points": Param(200, _POINTS,
+                              "first training points on which sharpness is measured [points]"),
+    "num_paths": Param(2, Integer(1, NUM_SINGULAR),  # windows fit the singular values: validate
+                       "SVD-erasure paths P per point (shifted windows) [paths]"),
+    "strengths": Param([16, 18, 20, 22, 24, 26],
+                       ListOf(Integer(1, NUM_SINGULAR), max_length=NUM_SINGULAR, distinct=True),
+                       "singular values erased at the anchors of a path; volume K uses the first "
+                       "K [counts]"),
+    "num_jitters": Param(2, Integer(1, 1000),
+                         "colour jitters M per anchor for the tangent Hessian [count]"),
+    "jitter_strength": Param(0.01, Real(0.0, 1.0, low_open=True, high_open=True),  # 0: no step
+                             "brightness/contrast/saturation factors drawn in 1 +- this "
+                             "[fraction]"),
+    "hessian_delta": Param(0.1, Real(0.0, None, low_open=True), "finite-difference divisor of "
+                           "the tangent Hessian (reference code: 0.1) [normalised input units]"),
+    "hessian_divisor": Param("fixed", Choice(("fixed", "step")), "fixed (divide by "
+                             "hessian_delta, as the reference code) or step (divide by the true "
+                             "jitter step ||x_m - x||) [name]"),
+    "clamp_anchors": Param(True, Flag(), "clip the SVD-erasure anchors to [0, 1] pixel values "
+                           "(the reference code does not) [bool]"),
+    "sharpness_batch": Param(256, Integer(1, MAX_BATCH),
+                             "images per forward/backward pass of the sharpness kernels [images]"),
+    "heatmap_points": Param(500, _POINTS,
+                            "training points for the epoch-wise Jacobian heatmap [points]"),
+    "interpolation_tolerance": Param(0.01, Real(0.0, 1.0, high_open=True), "mean training error "
+                                     "at or below which a width interpolates [fraction]"),
     # every curve is >= 0: a peak can exceed its shoulders by at most all of itself
-    "peak_margin": Real(0.0, 1.0, high_open=True),
-    "extra_experiments": ListOf(Choice(EXPERIMENTS[1:]), min_length=0, distinct=True),
-    "resnet_widths": _WIDTHS,
-    "resnet_lr": Real(0.0, MAX_LR, low_open=True),
-    "resnet_epochs": Integer(1, MAX_EPOCHS),
+    "peak_margin": Param(0.05, Real(0.0, 1.0, high_open=True), "a peak must exceed the "
+                         "smaller-width minimum and the widest model by this [fraction of the "
+                         "peak]"),
+    "extra_experiments": Param([], ListOf(Choice(EXPERIMENTS[1:]), min_length=0, distinct=True),
+                               "further settings: cifar100 (Fig. 4), resnet18 (Fig. 6), "
+                               "asymmetric and random_labels (Fig. 7) [names]"),
+    "resnet_widths": Param([2, 4], _WIDTHS,
+                           "PreActResNet18 base widths of the resnet18 setting [channels]"),
+    "resnet_lr": Param(1e-4, _LR, "Adam learning rate of the resnet18 setting [1]"),
+    "resnet_epochs": Param(20, _EPOCHS, "training epochs of the resnet18 setting [epochs]"),
 }
+PROFILES = profiles(
+    PARAMETERS,
+    smoke={"dataset": "mnist5k", "train_size": 200, "test_size": 500, "widths": [1, 2, 4],
+           "seeds": [0], "epochs": 4, "checkpoints": 3, "sharpness_points": 16,
+           "strengths": [20, 24], "heatmap_points": 64, "resnet_widths": [2], "resnet_epochs": 2},
+    paper={"dataset": "cifar10", "train_size": None, "test_size": None, "pad_to": None,
+           "allow_download": True, "widths": list(range(1, 65)), "seeds": [0, 1, 2],
+           "epochs": 4000, "optimizer": "sgd", "lr": 0.005, "warmup_epochs": 5,
+           "checkpoints": 16, "sharpness_points": 1024, "num_paths": 4,
+           "strengths": [5, 10, 15, 20, 22, 25], "num_jitters": 4, "heatmap_points": 1024,
+           "extra_experiments": list(EXPERIMENTS[1:]),
+           "resnet_widths": [1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 56, 64],
+           "resnet_epochs": 4000},
+)
 
 
 def split_sizes(params: Mapping[str, Any]) -> tuple[int, int] | None:

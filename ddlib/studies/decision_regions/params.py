@@ -18,10 +18,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ddlib.core.checks import check_cost
+from ddlib.core.checks import (
+    Choice,
+    Flag,
+    Integer,
+    ListOf,
+    MapOf,
+    Maybe,
+    Real,
+    Record,
+    Rule,
+    Text,
+    check_cost,
+)
 from ddlib.core.data import DATASET_SHAPES, IMAGE_FOLDER_PREFIX, is_image_folder
 from ddlib.core.data_sources import CIFAR10_OR_FALLBACK
-from ddlib.core.params import Choice, Flag, Integer, ListOf, MapOf, Maybe, Real, Record, Rule, Text
+from ddlib.core.params import Param, profiles
 from ddlib.models import REGISTRY as MODEL_REGISTRY
 from ddlib.models.cost import ModelCost, model_cost, width_costs
 from ddlib.models.mlp import ACTIVATIONS
@@ -30,233 +42,16 @@ from ddlib.training.config import AUGMENTATIONS, OPTIMIZERS, SCHEDULES
 from ddlib.training.sam import BASE_OPTIMIZERS
 
 _ADAM_LAPTOP = {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "schedule": "constant"}
-_SGD_LAPTOP = {
-    "name": "sgd",
-    "lr": 0.05,
-    "momentum": 0.9,
-    "weight_decay": 5e-4,
-    "schedule": "multistep",
-}
-_SGD_PAPER = {
-    "name": "sgd",
-    "lr": 0.1,
-    "momentum": 0.9,
-    "weight_decay": 5e-4,
-    "schedule": "multistep",
-}
+_SGD_LAPTOP = {"name": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4,
+               "schedule": "multistep"}
+_SGD_PAPER = {**_SGD_LAPTOP, "lr": 0.1}
 
 
-def _optimizer_study(
-    adam: dict[str, Any], sgd: dict[str, Any], rho: float
-) -> dict[str, dict[str, Any]]:
+def _optimizer_study(adam: dict[str, Any], sgd: dict[str, Any], rho: float) -> dict[str, dict]:
     return {"Adam": adam, "SGD": sgd, "SGD+SAM": {**sgd, "name": "sam", "base": "sgd", "rho": rho}}
 
 
-PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {
-        "data": {
-            "name": "mnist5k",
-            "train_size": 200,
-            "test_size": 300,
-            "split_seed": 0,
-            "pad_to": 32,
-        },
-        "zoo_size": "small",
-        "architectures": ["MLP", "VGG", "MLPMixer"],
-        "seeds": [0, 1],
-        "same_data_order": False,
-        "epochs": 2,
-        "batch_size": 64,
-        "augment": "none",
-        "optimizer": _ADAM_LAPTOP,
-        "optimizer_study": _optimizer_study(_ADAM_LAPTOP, _SGD_LAPTOP, 0.05),
-        "optimizer_architectures": ["MLP"],
-        "teacher": "VGG",
-        "students": ["MLP"],
-        "width_model": {"name": "mlp", "depth": 1},
-        "width_train_size": 200,
-        "widths": [2, 8, 32],
-        "label_noises": [0.0, 0.2],
-        "width_seeds": [0, 1],
-        "width_epochs": 3,
-        "width_batch_size": 64,
-        "width_optimizer": _ADAM_LAPTOP,
-        "width_augment": "none",
-        "interpolation_tolerance": 0.01,
-        "peak_factor": 2.0,
-        "peak_margin": 0.05,
-        "n_triplets": 4,
-        "width_n_triplets": 4,
-        "resolution": 12,
-        "margin": 0.1,
-        "triplet_seed": 0,
-        "figure_planes": 2,
-        "figure_resolution": 24,
-        "figure_margin": 0.5,
-        "chunk_size": 128,
-    },
-    "laptop": {
-        "data": {
-            "name": CIFAR10_OR_FALLBACK,
-            "train_size": 1000,
-            "test_size": 2000,
-            "split_seed": 0,
-            "pad_to": 32,
-        },
-        "zoo_size": "small",
-        "architectures": [
-            "MLP",
-            "ConvNet",
-            "ResNet18",
-            "WideRN",
-            "DenseNet",
-            "VGG",
-            "ViT",
-            "MLPMixer",
-        ],
-        "seeds": [0, 1],
-        "same_data_order": False,
-        "epochs": 20,
-        "batch_size": 32,
-        "augment": "none",
-        "optimizer": _ADAM_LAPTOP,
-        "optimizer_study": _optimizer_study(_ADAM_LAPTOP, _SGD_LAPTOP, 0.05),
-        "optimizer_architectures": ["VGG", "MLPMixer"],
-        "teacher": "ResNet18",
-        "students": ["VGG", "MLPMixer"],
-        "width_model": {"name": "convnet"},
-        "width_train_size": 500,
-        "widths": [1, 2, 3, 4, 6, 8, 12, 16],
-        "label_noises": [0.2],  # the clean curve: -y label_noises "[0.0, 0.2]" (+15 core-min)
-        "width_seeds": [0, 1, 2],
-        "width_epochs": 100,
-        "width_batch_size": 128,
-        "width_optimizer": _ADAM_LAPTOP,
-        "width_augment": "none",
-        "interpolation_tolerance": 0.01,
-        "peak_factor": 2.0,
-        "peak_margin": 0.05,
-        "n_triplets": 30,
-        "width_n_triplets": 50,
-        "resolution": 32,
-        "margin": 0.1,
-        "triplet_seed": 0,
-        "figure_planes": 2,
-        "figure_resolution": 64,
-        "figure_margin": 0.5,
-        "chunk_size": 128,
-    },
-    "paper": {
-        "data": {
-            "name": "cifar10",
-            "train_size": None,
-            "test_size": None,
-            "split_seed": 0,
-            "pad_to": None,
-            "allow_download": True,
-        },
-        "zoo_size": "paper",
-        "architectures": [
-            "MLP",
-            "ResNet18",
-            "WideRN10",
-            "WideRN20",
-            "WideRN30",
-            "DenseNet",
-            "VGG",
-            "ViT",
-            "MLPMixer",
-        ],
-        "seeds": [0, 1],
-        "same_data_order": False,
-        "epochs": 200,
-        "batch_size": 128,
-        "augment": "crop_flip",
-        "optimizer": _SGD_PAPER,
-        "optimizer_study": _optimizer_study(
-            {**_ADAM_LAPTOP, "schedule": "multistep"}, _SGD_PAPER, 0.05
-        ),
-        "optimizer_architectures": ["ResNet18", "VGG", "MLPMixer", "ViT"],
-        "teacher": "ResNet18",
-        "students": ["VGG", "DenseNet", "ViT", "MLPMixer"],
-        "width_model": {"name": "preact_resnet18"},
-        "width_train_size": None,
-        "widths": list(range(1, 14)) + list(range(15, 21)) + [30, 40, 50, 60, 64],
-        "label_noises": [0.0, 0.2],
-        "width_seeds": [0, 1],
-        "width_epochs": 4000,
-        "width_batch_size": 128,
-        "width_optimizer": {
-            "name": "adam",
-            "lr": 1e-4,
-            "weight_decay": 0.0,
-            "schedule": "constant",
-        },
-        "width_augment": "crop_flip",
-        "interpolation_tolerance": 0.01,
-        "peak_factor": 2.0,
-        "peak_margin": 0.05,
-        "n_triplets": 500,
-        "width_n_triplets": 1000,
-        "resolution": 50,
-        "margin": 0.1,
-        "triplet_seed": 0,
-        "figure_planes": 3,
-        "figure_resolution": 500,
-        "figure_margin": 0.5,
-        "chunk_size": 1024,
-    },
-}
-
-DESCRIPTIONS: dict[str, str] = {
-    "data": "dataset spec for ddlib.core.data.load_classification (name, train/test size, split seed, "
-    "padding) [dict]",
-    "zoo_size": "model sizes: small (laptop variants) or paper (the paper's networks) [name]",
-    "architectures": "architecture labels of ddlib.models.zoo.zoo_specs in the similarity matrix [labels]",
-    "seeds": "training seeds per architecture (diagonal = pairs of distinct seeds) [ints]",
-    "same_data_order": "True: seeds change only the initialisation; False: also minibatch order and "
-    "augmentation, as in the reference code [bool]",
-    "epochs": "training epochs of the architecture, optimiser and distillation studies [epochs]",
-    "batch_size": "minibatch size of those studies [images]",
-    "augment": "none or crop_flip (random crop with 4-pixel padding + horizontal flip) [name]",
-    "optimizer": "optimiser of the architecture study and of the distillation teacher/students [dict]",
-    "optimizer_study": "optimisers compared in the optimiser table, by display name [dict of dicts]",
-    "optimizer_architectures": "architectures of the optimiser table [labels]",
-    "teacher": "architecture of the distillation teacher (its model of the first of seeds) "
-    "[label]",
-    "students": "student architectures, distilled (MSE to the teacher's logits) vs trained on "
-    "labels [labels]",
-    "width_model": "model family of the width study; its width argument is swept [spec]",
-    "width_train_size": "training images of the width study (None: as in data) [images]",
-    "widths": "widths of the width study (MLP hidden units, ResNet base channels k) [units]",
-    "label_noises": "label-noise rates of the width study (symmetric, always-wrong labels) [fractions]",
-    "width_seeds": "seeds per width (seed-to-seed similarity = reproducibility) [ints]",
-    "width_epochs": "training epochs of the width study [epochs]",
-    "width_batch_size": "minibatch size of the width study [images]",
-    "width_optimizer": "optimiser of the width study [dict]",
-    "width_augment": "augmentation of the width study: none or crop_flip [name]",
-    "peak_factor": "a width-study peak counts as near the threshold within this width ratio [ratio]",
-    "peak_margin": "a width-study peak must exceed the best smaller width and the widest model by "
-    "this fraction of the peak [fraction]",
-    "interpolation_tolerance": "training error at or below which a width interpolates its labels "
-    "[fraction]",
-    "n_triplets": "test triplets (planes) scored in the architecture, optimiser and distillation "
-    "studies [planes]",
-    "width_n_triplets": "test triplets scored in the width study [planes]",
-    "resolution": "grid points per plane axis for similarity and fragmentation [points]",
-    "margin": "plane grid extends the anchors' bounding box by this fraction on each side [fraction]",
-    "triplet_seed": "seed of the triplet draw (the same triplets for every model) [int]",
-    "figure_planes": "planes drawn in the decision-region figures [planes]",
-    "figure_resolution": "grid points per axis of the decision-region figures [points]",
-    "figure_margin": "margin of the figure planes [fraction]",
-    "chunk_size": "grid points per batched prediction chunk [points]",
-}
-
-
-# --------------------------------------------------------------------------------------------
-# Rules (checked when a profile is resolved, before any data is loaded). Bounds on sizes are
-# generous; what they allow is then priced by the cost checks of ``validate``.
-# --------------------------------------------------------------------------------------------
+# Bounds on sizes are generous; what they allow is then priced by the cost checks of ``validate``.
 MAX_SEED = 2**32 - 1  # numpy's RandomState (split_seed) takes seeds in [0, 2^32 - 1]
 MAX_SEEDS = 100  # seeds per architecture or width
 MAX_EPOCHS = 1_000_000
@@ -283,13 +78,11 @@ class _DatasetName(Rule):
     """A dataset of :data:`ddlib.core.data.DATASET_SHAPES` (single-pool datasets, test None, are
     split by train_size / test_size) or ``"imagefolder:<path>"`` (sizes unknown until loaded)."""
 
-    def check(self, name: str, value: Any) -> str:
-        if not isinstance(value, str) or not (value in DATASET_SHAPES or is_image_folder(value)
-                                              or value == CIFAR10_OR_FALLBACK):
-            self.fail(name, value)
-        return value
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) and (value in DATASET_SHAPES or is_image_folder(value)
+                                           or value == CIFAR10_OR_FALLBACK)
 
-    def describe(self) -> str:
+    def words(self) -> str:
         return ("one of " + ", ".join(repr(d) for d in (CIFAR10_OR_FALLBACK, *DATASET_SHAPES))
                 + f" or '{IMAGE_FOLDER_PREFIX}<path>'")
 
@@ -340,7 +133,7 @@ class _Optimizer(Rule):
                                  f"{name}.name={kind!r}; use {key} only for {users}")
         return spec
 
-    def describe(self) -> str:
+    def words(self) -> str:
         return "a dict with keys " + ", ".join(
             f"{key}{'' if key in ('name', 'lr') else '?'}" for key in _OPTIMIZER_FIELDS)
 
@@ -376,7 +169,7 @@ class _WidthModel(Rule):
         optional = tuple(k for k in fields if k != "name" and k not in _REQUIRED.get(value["name"], ()))
         return Record(fields, optional=optional).check(name, value)
 
-    def describe(self) -> str:
+    def words(self) -> str:
         return ("a dict with name one of " + ", ".join(repr(m) for m in _WIDTH_MODELS)
                 + " (models taking a width) and their other constructor arguments")
 
@@ -386,47 +179,113 @@ _LABELS = ListOf(Choice(LABELS), distinct=True)
 _TRIPLETS = Integer(1, MAX_TRIPLETS)
 _FRACTION = Real(0.0, 1.0, as_float=False)
 
-RULES: dict[str, Rule] = {
-    "data": _DATA,
-    "zoo_size": Choice(SIZES),
-    "architectures": _LABELS,
-    "seeds": _SEEDS,
-    "same_data_order": Flag(),
-    "epochs": Integer(1, MAX_EPOCHS),
-    "batch_size": Integer(1, MAX_BATCH_SIZE),
-    "augment": Choice(AUGMENTATIONS),
-    "optimizer": _Optimizer(),
-    "optimizer_study": MapOf(Text(), _Optimizer()),
-    "optimizer_architectures": _LABELS,
-    "teacher": Choice(LABELS),
-    "students": _LABELS,
-    "width_model": _WidthModel(),
-    "width_train_size": Maybe(Integer(1, MAX_IMAGES)),
-    "widths": ListOf(Integer(1, MAX_WIDTH), max_length=1000, distinct=True),
+_EPOCHS = Integer(1, MAX_EPOCHS)
+_BATCH_SIZE = Integer(1, MAX_BATCH_SIZE)
+_RESOLUTION = Integer(2, MAX_RESOLUTION)
+_MARGIN = Real(0.0, None, as_float=False)
+
+PARAMETERS = {  # the laptop values; every value is checked by its rule before any data is loaded
+    "data": Param({"name": CIFAR10_OR_FALLBACK, "train_size": 1000, "test_size": 2000,
+                   "split_seed": 0, "pad_to": 32}, _DATA,
+                  "dataset spec for ddlib.core.data.load_classification (name, train/test size, "
+                  "split seed, padding) [dict]"),
+    "zoo_size": Param("small", Choice(SIZES), "model sizes: small (laptop variants) or paper "
+                      "(the paper's networks) [name]"),
+    "architectures": Param(["MLP", "ConvNet", "ResNet18", "WideRN", "DenseNet", "VGG", "ViT",
+                            "MLPMixer"], _LABELS, "architecture labels of "
+                           "ddlib.models.zoo.zoo_specs in the similarity matrix [labels]"),
+    "seeds": Param([0, 1], _SEEDS, "training seeds per architecture (diagonal = pairs of "
+                   "distinct seeds) [ints]"),
+    "same_data_order": Param(False, Flag(), "True: seeds change only the initialisation; False: "
+                             "also minibatch order and augmentation, as in the reference code "
+                             "[bool]"),
+    "epochs": Param(20, _EPOCHS, "training epochs of the architecture, optimiser and "
+                    "distillation studies [epochs]"),
+    "batch_size": Param(32, _BATCH_SIZE, "minibatch size of those studies [images]"),
+    "augment": Param("none", Choice(AUGMENTATIONS), "none or crop_flip (random crop with "
+                     "4-pixel padding + horizontal flip) [name]"),
+    "optimizer": Param(_ADAM_LAPTOP, _Optimizer(), "optimiser of the architecture study and of "
+                       "the distillation teacher/students [dict]"),
+    "optimizer_study": Param(_optimizer_study(_ADAM_LAPTOP, _SGD_LAPTOP, 0.05),
+                             MapOf(Text(), _Optimizer()), "optimisers compared in the optimiser "
+                             "table, by display name [dict of dicts]"),
+    "optimizer_architectures": Param(["VGG", "MLPMixer"], _LABELS,
+                                     "architectures of the optimiser table [labels]"),
+    "teacher": Param("ResNet18", Choice(LABELS), "architecture of the distillation teacher (its "
+                     "model of the first of seeds) [label]"),
+    "students": Param(["VGG", "MLPMixer"], _LABELS, "student architectures, distilled (MSE to "
+                      "the teacher's logits) vs trained on labels [labels]"),
+    "width_model": Param({"name": "convnet"}, _WidthModel(), "model family of the width study; "
+                         "its width argument is swept [spec]"),
+    "width_train_size": Param(500, Maybe(Integer(1, MAX_IMAGES)), "training images of the width "
+                              "study (None: as in data) [images]"),
+    "widths": Param([1, 2, 3, 4, 6, 8, 12, 16],
+                    ListOf(Integer(1, MAX_WIDTH), max_length=1000, distinct=True),
+                    "widths of the width study (MLP hidden units, ResNet base channels k) [units]"),
     # symmetric noise moves round(n * rate) labels (rate in [0, 1]); experiment.width_configs
-    # turns each rate into a float, so the rule may too (repeats compare as floats)
-    "label_noises": ListOf(Real(0.0, 1.0), max_length=100, distinct=True),
-    "width_seeds": _SEEDS,
-    "width_epochs": Integer(1, MAX_EPOCHS),
-    "width_batch_size": Integer(1, MAX_BATCH_SIZE),
-    "width_optimizer": _Optimizer(),
-    "width_augment": Choice(AUGMENTATIONS),
+    # turns each rate into a float, so the rule may too (repeats compare as floats). The clean
+    # curve of the paper, label_noises [0.0, 0.2], adds about 15 core-minutes to laptop.
+    "label_noises": Param([0.2], ListOf(Real(0.0, 1.0), max_length=100, distinct=True),
+                          "label-noise rates of the width study (symmetric, always-wrong labels) "
+                          "[fractions]"),
+    "width_seeds": Param([0, 1, 2], _SEEDS, "seeds per width (seed-to-seed similarity = "
+                         "reproducibility) [ints]"),
+    "width_epochs": Param(100, _EPOCHS, "training epochs of the width study [epochs]"),
+    "width_batch_size": Param(128, _BATCH_SIZE, "minibatch size of the width study [images]"),
+    "width_optimizer": Param(_ADAM_LAPTOP, _Optimizer(), "optimiser of the width study [dict]"),
+    "width_augment": Param("none", Choice(AUGMENTATIONS), "augmentation of the width study: "
+                           "none or crop_flip [name]"),
     # ddlib.analysis.interpolation_threshold: a training error in [0, 1)
-    "interpolation_tolerance": Real(0.0, 1.0, high_open=True, as_float=False),
-    # ddlib.analysis.peak_near_threshold: a finite width ratio >= 1, a fraction of the peak
-    "peak_factor": Real(1.0, None, as_float=False),
-    "peak_margin": _FRACTION,
-    "n_triplets": _TRIPLETS,
-    "width_n_triplets": _TRIPLETS,
-    "resolution": Integer(2, MAX_RESOLUTION),  # a grid needs both ends of each axis
-    "margin": Real(0.0, None, as_float=False),
+    "interpolation_tolerance": Param(0.01, Real(0.0, 1.0, high_open=True, as_float=False),
+                                     "training error at or below which a width interpolates its "
+                                     "labels [fraction]"),
+    "peak_margin": Param(0.05, _FRACTION, "a width-study peak must exceed the best smaller width "
+                         "and the widest model by this fraction of the peak [fraction]"),
+    "n_triplets": Param(30, _TRIPLETS, "test triplets (planes) scored in the architecture, "
+                        "optimiser and distillation studies [planes]"),
+    "width_n_triplets": Param(50, _TRIPLETS, "test triplets scored in the width study [planes]"),
+    "resolution": Param(32, _RESOLUTION,  # a grid needs both ends of each axis
+                        "grid points per plane axis for similarity and fragmentation [points]"),
+    "margin": Param(0.1, _MARGIN, "plane grid extends the anchors' bounding box by this "
+                    "fraction on each side [fraction]"),
     # the figure planes use triplet_seed + 1
-    "triplet_seed": Integer(0, MAX_SEED - 1),
-    "figure_planes": Integer(1, MAX_FIGURE_PLANES),
-    "figure_resolution": Integer(2, MAX_RESOLUTION),
-    "figure_margin": Real(0.0, None, as_float=False),
-    "chunk_size": Integer(1, MAX_CHUNK_SIZE),
+    "triplet_seed": Param(0, Integer(0, MAX_SEED - 1), "seed of the triplet draw (the same "
+                          "triplets for every model) [int]"),
+    "figure_planes": Param(2, Integer(1, MAX_FIGURE_PLANES),
+                           "planes drawn in the decision-region figures [planes]"),
+    "figure_resolution": Param(64, _RESOLUTION,
+                               "grid points per axis of the decision-region figures [points]"),
+    "figure_margin": Param(0.5, _MARGIN, "margin of the figure planes [fraction]"),
+    "chunk_size": Param(128, Integer(1, MAX_CHUNK_SIZE),
+                        "grid points per batched prediction chunk [points]"),
 }
+PROFILES = profiles(
+    PARAMETERS,
+    smoke={"data": {"name": "mnist5k", "train_size": 200, "test_size": 300, "split_seed": 0,
+                    "pad_to": 32},
+           "architectures": ["MLP", "VGG", "MLPMixer"], "epochs": 2, "batch_size": 64,
+           "optimizer_architectures": ["MLP"], "teacher": "VGG", "students": ["MLP"],
+           "width_model": {"name": "mlp", "depth": 1}, "width_train_size": 200,
+           "widths": [2, 8, 32], "label_noises": [0.0, 0.2], "width_seeds": [0, 1],
+           "width_epochs": 3, "width_batch_size": 64, "n_triplets": 4, "width_n_triplets": 4,
+           "resolution": 12, "figure_resolution": 24},
+    paper={"data": {"name": "cifar10", "train_size": None, "test_size": None, "split_seed": 0,
+                    "pad_to": None, "allow_download": True},
+           "zoo_size": "paper", "architectures": ["MLP", "ResNet18", "WideRN10", "WideRN20",
+                                                  "WideRN30", "DenseNet", "VGG", "ViT", "MLPMixer"],
+           "epochs": 200, "batch_size": 128, "augment": "crop_flip", "optimizer": _SGD_PAPER,
+           "optimizer_study": _optimizer_study({**_ADAM_LAPTOP, "schedule": "multistep"},
+                                               _SGD_PAPER, 0.05),
+           "optimizer_architectures": ["ResNet18", "VGG", "MLPMixer", "ViT"],
+           "students": ["VGG", "DenseNet", "ViT", "MLPMixer"],
+           "width_model": {"name": "preact_resnet18"}, "width_train_size": None,
+           "widths": list(range(1, 14)) + list(range(15, 21)) + [30, 40, 50, 60, 64],
+           "label_noises": [0.0, 0.2], "width_seeds": [0, 1], "width_epochs": 4000,
+           "width_optimizer": {"name": "adam", "lr": 1e-4, "weight_decay": 0.0,
+                               "schedule": "constant"},
+           "width_augment": "crop_flip", "n_triplets": 500, "width_n_triplets": 1000,
+           "resolution": 50, "figure_planes": 3, "figure_resolution": 500, "chunk_size": 1024},
+)
 
 
 def _split_sizes(data: Mapping[str, Any], train_size: int | None,
@@ -492,7 +351,7 @@ def _subset(name: str, values: Sequence[str], allowed: Sequence[str], what: str)
 
 
 def validate(params: dict[str, Any]) -> None:
-    """Cross-field rules and cost checks (single values are checked by :data:`RULES` first).
+    """Cross-field rules and cost checks (single values are checked by their rules first).
 
     The architectures belong to the zoo of ``zoo_size``; the optimiser-table architectures, the
     teacher and the students are among them, the teacher is not a student; the figure shows at

