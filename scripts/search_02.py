@@ -19,7 +19,7 @@ import time
 from ddlib.core.claims import ClaimsTable
 from ddlib.studies import resolve
 from ddlib.studies.convnet_sharpness import claims as nb02_claims
-from ddlib.studies.convnet_sharpness.experiment import run_sweep
+from ddlib.studies.convnet_sharpness.experiment import sweep_result
 
 
 def _value(text: str) -> object:
@@ -34,7 +34,7 @@ def main(argv: list[str]) -> None:
     overrides = {k: _value(v) for k, v in overrides.items()}
     params = resolve("02", "laptop", **overrides)
     start = time.perf_counter()
-    result = run_sweep(params, "main", "cpu")
+    result = sweep_result(params, "main", "cpu")
     seconds = time.perf_counter() - start
     final = result.final.groupby("width")[["train_error", "test_error"]].mean()
     print(f"\n## {overrides}  ({seconds / 60:.1f} min)")

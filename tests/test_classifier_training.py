@@ -132,13 +132,13 @@ def test_learning_rate_schedules():
     [
         ({"epochs": 0}, "epochs"),
         ({"batch_size": -1}, "batch_size"),
-        ({"optimizer": {"name": "lbfgs", "lr": 0.1}}, "optimizer name"),
+        ({"optimizer": {"name": "lbfgs", "lr": 0.1}}, "optimizer.name"),
         ({"loss": "hinge"}, "loss"),
         ({"loss": "distill_mse"}, "teacher"),
         ({"augment": "mixup"}, "augment"),
         ({"checkpoint_epochs": [9]}, "checkpoint_epochs"),
-        ({"model": {"name": "transformer-xl"}}, "model name"),
-        ({"data": {"name": "imagenet"}}, "data name"),
+        ({"model": {"name": "transformer-xl"}}, "model.name"),
+        ({"data": {"name": "imagenet"}}, "data.name"),
         ({"loss": "distill_mse", "teacher": {"epochs": 1}}, "lacks"),
     ],
 )

@@ -22,6 +22,22 @@ def test_notebook_is_clean_and_parameterised(notebook):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_calls_its_study_through_one_entry(notebook):
+    """Every study offers ``experiment.run(P, device)``, and its notebook calls it once."""
+    import importlib
+    import inspect
+
+    from ddlib.studies import NOTEBOOKS as STUDIES
+
+    experiment = importlib.import_module(f"ddlib.studies.{STUDIES[notebook.stem[:2]]}.experiment")
+    assert list(inspect.signature(experiment.run).parameters) == ["params", "device"]
+    cells = json.loads(notebook.read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    assert sum(s.count("experiment.run(P, device)") for s in sources) == 1
+    assert sum("result = experiment.run(P, device)" in s for s in sources) == 1
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_under_smoke(notebook, tmp_path):
     import papermill
 

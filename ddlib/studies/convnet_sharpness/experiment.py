@@ -3,7 +3,7 @@
 The sweep is a list of :mod:`ddlib.training.classifier` configs, one per (width, seed); everything measured on
 it afterwards (final and epoch-wise errors, geodesic sharpness at the final weights, Jacobian
 norms at the kept checkpoints) is read back from, or cached in, the run store, so re-running a
-finished notebook recomputes nothing.
+finished notebook recomputes nothing. :func:`run` is the notebook's one entry.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import torch
 from ddlib import execution
 from ddlib.analysis import interpolation_threshold, log_spaced_integers
 from ddlib.core.data import DATASET_SHAPES, ClassificationData, load_data
+from ddlib.core.device import pick_device
 from ddlib.core.params import Params
 from ddlib.core.progress import progress
 from ddlib.core.store import Run, config_hash
@@ -301,18 +302,29 @@ def sweep_class_group_errors(runs: Sequence[Run], device: str = "auto") -> pd.Da
 
 @dataclasses.dataclass
 class SweepResult:
-    """Everything notebook 02 plots for one experiment."""
+    """Everything notebook 02 plots and judges for one experiment (see :data:`EXPERIMENTS`)."""
 
     experiment: str
+    dataset: str  # the dataset the sweep trained on (after the CIFAR-10 fallback)
     runs: list[Run]
     errors: pd.DataFrame  # every evaluation of every run
     final: pd.DataFrame  # last epoch of every run
     volumes: pd.DataFrame  # volume metrics per width, seed, volume, subset
     jacobians: pd.DataFrame  # Jacobian norm at every kept epoch
     threshold: int | None
+    class_groups: pd.DataFrame | None = None  # asymmetric noise only: corrupted vs other classes
 
 
-def run_sweep(params: Params, experiment: str = "main", device: str = "auto") -> SweepResult:
+@dataclasses.dataclass
+class ConvnetSharpnessResult:
+    """Everything notebook 02 plots and judges: the main sweep and the extra experiments."""
+
+    main: SweepResult
+    extras: dict[str, SweepResult]  # by experiment name, in the order of ``extra_experiments``
+    device: str  # the device the sweeps were measured on
+
+
+def sweep_result(params: Params, experiment: str = "main", device: str = "auto") -> SweepResult:
     """Train (or load) the sweep of ``experiment`` where ``params.executor`` says, and measure it
     (sharpness cached per run)."""
     runs = execution.run_sweep(sweep_configs(params, experiment), device=device,
@@ -322,4 +334,15 @@ def run_sweep(params: Params, experiment: str = "main", device: str = "auto") ->
     volumes = sweep_sharpness(runs, sharpness_settings(params), params["sharpness_points"], device)
     jacobians = sweep_checkpoint_jacobians(runs, params["heatmap_points"], device)
     threshold = sweep_threshold(final, params["interpolation_tolerance"])
-    return SweepResult(experiment, runs, errors, final, volumes, jacobians, threshold)
+    groups = sweep_class_group_errors(runs, device) if experiment == "asymmetric" else None
+    return SweepResult(experiment, data_spec(params, experiment)["name"], runs, errors, final,
+                       volumes, jacobians, threshold, groups)
+
+
+def run(params: Params, device: str = "auto") -> ConvnetSharpnessResult:
+    """Notebook 02's study: the main sweep, then each of ``params.extra_experiments``, trained
+    (or loaded) and measured on ``device`` (``"auto"`` picks CUDA when present)."""
+    device = str(pick_device(device))
+    main = sweep_result(params, "main", device)
+    extras = {name: sweep_result(params, name, device) for name in params["extra_experiments"]}
+    return ConvnetSharpnessResult(main, extras, device)

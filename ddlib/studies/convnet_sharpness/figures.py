@@ -16,6 +16,7 @@ from matplotlib.colors import LogNorm
 from ddlib.analysis import seed_bands
 from ddlib.metrics.sharpness import METRICS
 from ddlib.plotting.style import ROLE_COLOURS, threshold_line, width_axis
+from ddlib.studies.convnet_sharpness.experiment import SweepResult
 
 METRIC_LABELS = {
     "accuracy": "accuracy",
@@ -151,3 +152,24 @@ def plot_class_group_errors(
     ax.set(ylabel="test error", title=title)
     ax.legend()
     return fig
+
+
+# Figure of Gamba et al. that each extra experiment (``paper`` profile) regenerates.
+EXTRA_FIGURES = {"cifar100": "fig4", "resnet18": "fig6", "asymmetric": "fig7a",
+                 "random_labels": "fig7b"}
+
+
+def extra_experiment_figures(result: SweepResult) -> dict[str, plt.Figure]:
+    """{figure name: figure} of one extra experiment: errors and volume metrics vs width, and for
+    asymmetric noise the test error on corrupted vs unperturbed classes."""
+    experiment = result.experiment
+    prefix = f"{EXTRA_FIGURES[experiment]}_{experiment}"
+    figures = {
+        f"{prefix}_errors": plot_errors(result.final, result.threshold, title=experiment),
+        f"{prefix}_volume_metrics": plot_volume_metrics(
+            result.volumes, result.threshold, subsets=("all", "clean", "noisy"), title=experiment),
+    }
+    if result.class_groups is not None:
+        figures[f"{prefix}_class_groups"] = plot_class_group_errors(
+            result.class_groups, result.threshold, title=experiment)
+    return figures

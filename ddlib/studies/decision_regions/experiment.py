@@ -9,6 +9,8 @@ notebook neither trains nor predicts again. The studies:
 - distillation: student-teacher similarity of distilled vs independently trained students (Fig. 5);
 - width: test error, fragmentation and seed-to-seed similarity vs width, with and without label
   noise (Figs. 7-8).
+
+:func:`run` is the notebook's one entry.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import itertools
 import pickle
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +28,7 @@ from torch import Tensor
 
 from ddlib import execution
 from ddlib.analysis import interpolation_threshold
-from ddlib.core.data import ClassificationData
+from ddlib.core.data import ClassificationData, load_data
 from ddlib.core.params import Params
 from ddlib.core.progress import progress
 from ddlib.core.store import CorruptRunError, Run, atomic_torch_save, config_hash
@@ -42,10 +45,13 @@ from ddlib.metrics.similarity import (
     region_similarity_per_plane,
     similarity_matrix,
 )
+from ddlib.models import build_model, parameter_count
+from ddlib.models.zoo import zoo_specs
 from ddlib.training import load_model
 
 CONVOLUTIONAL = ("convnet", "preact_resnet18", "wide_resnet", "densenet", "vgg")
 PATCH_BASED = ("vit", "mlp_mixer")
+
 
 def classifier_config(
     model: Mapping[str, Any],
@@ -457,3 +463,92 @@ def thresholds_by_noise(table: pd.DataFrame, tolerance: float) -> dict[float, in
     }
 
 
+@dataclass
+class DecisionRegionsResult:
+    """Everything notebook 04 plots and judges. Runs and predictions of a study are keyed alike:
+    (architecture, seed), (optimiser, architecture, seed), (student, seed), (label noise, width,
+    seed)."""
+
+    dataset: ClassificationData  # the data of the architecture, optimiser and distillation studies
+    specs: dict[str, dict[str, Any]]  # the model zoo for that data
+    kinds: dict[str, str]  # {architecture: family} (:func:`family_kind`)
+    planes: PlaneBatch  # scoring planes through test triplets
+    figure_planes: PlaneBatch  # the planes of the decision-region figure
+    figure_anchor_classes: Tensor  # [P, 3] classes of their anchors
+    architecture_runs: dict[tuple[str, int], Run]
+    architecture_predictions: Tensor  # [M, P, R, R] on ``planes``, in the order of the runs
+    figure_predictions: Tensor  # the same models on ``figure_planes``
+    matrix: pd.DataFrame  # architecture similarity matrix
+    optimizer_runs: dict[tuple[str, str, int], Run]
+    optimizer_table: pd.DataFrame  # :func:`optimizer_table`
+    distillation_runs: dict[tuple[str, int], Run]
+    distillation_table: pd.DataFrame  # :func:`distillation_table`
+    width_runs: dict[tuple[float, int, int], Run]
+    width_dataset: ClassificationData  # the width study's own split and normalisation
+    width_table: pd.DataFrame  # :func:`width_table`
+    width_planes: dict[str, pd.DataFrame]  # :func:`width_plane_values`, for the bootstrap
+    thresholds: dict[float, int | None]  # interpolation threshold per label-noise rate
+
+    def architecture_table(self, architectures: Sequence[str]) -> pd.DataFrame:
+        """Family, parameter count and spec of each architecture."""
+        return pd.DataFrame({
+            label: {"family": self.kinds[label],
+                    "parameters": parameter_count(build_model(self.specs[label])),
+                    "spec": self.specs[label]}
+            for label in architectures}).T
+
+    def architecture_summary(self) -> pd.DataFrame:
+        """:func:`architecture_summary` of the architecture study."""
+        return architecture_summary(self.architecture_runs, self.architecture_predictions)
+
+
+def run(params: Params, device: str = "auto") -> DecisionRegionsResult:
+    """Notebook 04's study: train (or load) the architecture, optimiser, distillation and width
+    studies, in that order, predict their planes (cached per run) and tabulate them. While the
+    architecture study trains, the later sweeps are offered to a helper on an idle core
+    (:func:`train_architecture_study`)."""
+    dataset = load_data(params["data"])
+    shape = {"in_channels": dataset.x_test.shape[1], "image_size": dataset.x_test.shape[-1],
+             "num_classes": dataset.num_classes}
+    specs = zoo_specs(params["zoo_size"], **shape)
+    kinds = {label: family_kind(specs[label]) for label in params["architectures"]}
+    planes, _, plane_spec = planes_on_test_set(
+        dataset, params["data"], n_triplets=params["n_triplets"], seed=params["triplet_seed"],
+        resolution=params["resolution"], margin=params["margin"])
+    figure_planes, anchor_classes, figure_spec = planes_on_test_set(
+        dataset, params["data"], n_triplets=params["figure_planes"], seed=params["triplet_seed"] + 1,
+        resolution=params["figure_resolution"], margin=params["figure_margin"])
+
+    def predict(runs: Mapping[Any, Run], on: PlaneBatch, spec: Mapping[str, Any]) -> Tensor:
+        return run_predictions(list(runs.values()), on, spec, chunk_size=params["chunk_size"],
+                               device=device)
+
+    arch_runs = train_architecture_study(params, specs, **shape, device=device)
+    arch_predictions = predict(arch_runs, planes, plane_spec)
+    figure_predictions = predict(arch_runs, figure_planes, figure_spec)
+    matrix = similarity_matrix_of(arch_runs, arch_predictions, params["architectures"])
+
+    opt_runs = train_all(params, optimizer_configs(params, specs), device=device)
+    opt_table = optimizer_table(opt_runs, dict(zip(opt_runs, predict(opt_runs, planes, plane_spec))))
+
+    distill_runs = train_all(params, distillation_configs(params, specs), device=device)
+    distilled = dict(zip(distill_runs, predict(distill_runs, planes, plane_spec)))
+    arch_by_key = dict(zip(arch_runs, arch_predictions))
+    teacher = arch_by_key[(params["teacher"], params["seeds"][0])]
+    vanilla = {key: pred for key, pred in arch_by_key.items() if key[0] in params["students"]}
+    distill_table = distillation_table(teacher, vanilla, distilled,
+                                       {"vanilla": arch_runs, "distilled": distill_runs})
+
+    width_runs = train_all(params, width_configs(params, **shape), device=device)
+    width_data = next(iter(width_runs.values())).config["data"]
+    width_dataset = load_data(width_data)
+    width_planes, _, width_plane_spec = planes_on_test_set(
+        width_dataset, width_data, n_triplets=params["width_n_triplets"],
+        seed=params["triplet_seed"], resolution=params["resolution"], margin=params["margin"])
+    width_predictions = dict(zip(width_runs, predict(width_runs, width_planes, width_plane_spec)))
+    widths = width_table(width_runs, width_predictions)
+    return DecisionRegionsResult(
+        dataset, specs, kinds, planes, figure_planes, anchor_classes, arch_runs, arch_predictions,
+        figure_predictions, matrix, opt_runs, opt_table, distill_runs, distill_table, width_runs,
+        width_dataset, widths, width_plane_values(width_runs, width_predictions),
+        thresholds_by_noise(widths, params["interpolation_tolerance"]))

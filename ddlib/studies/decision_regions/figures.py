@@ -1,4 +1,5 @@
-"""Figures of notebook 04: decision regions on planes (Somepalli et al. Fig. 1) and similarity heatmaps.
+"""Figures of notebook 04: decision regions on planes (Somepalli et al. Fig. 1), similarity heatmaps,
+the optimiser, distillation and width-study charts; one function per figure of the notebook.
 
 A decision-region panel shows a plane's argmax image with u horizontal and v vertical, the three
 anchor images marked where they lie (x1 at (0, 0), x2 at (||x2 - x1||, 0), x3 at (a.b, b_perp.b))
@@ -20,6 +21,7 @@ from torch import Tensor
 
 from ddlib.metrics.decision_planes import PlaneBatch
 from ddlib.plotting.style import width_axis
+from ddlib.studies.decision_regions.experiment import DecisionRegionsResult, figure_panels
 
 ANCHOR_MARKERS = ("o", "s", "^")
 
@@ -160,7 +162,8 @@ def class_names(dataset: str, num_classes: int) -> list[str]:
     return [str(k) for k in range(num_classes)]
 
 
-def width_study_figure(table: pd.DataFrame, thresholds: Mapping[float, int | None]) -> plt.Figure:
+def width_study_figure(table: pd.DataFrame, thresholds: Mapping[float, int | None],
+                       title: str = "") -> plt.Figure:
     """Test error, fragmentation and seed-to-seed similarity vs width, one line per label-noise
     rate, with each rate's interpolation threshold dashed (Somepalli et al. Figs. 7-8)."""
     panels = (
@@ -173,7 +176,7 @@ def width_study_figure(table: pd.DataFrame, thresholds: Mapping[float, int | Non
         table.groupby("label_noise"), sns.color_palette("colorblind"), strict=False
     ):
         rows = rows.sort_values("width")
-        for ax, (column, title) in zip(axes, panels, strict=True):
+        for ax, (column, panel_title) in zip(axes, panels, strict=True):
             ax.plot(
                 rows["width"],
                 rows[column],
@@ -184,17 +187,20 @@ def width_study_figure(table: pd.DataFrame, thresholds: Mapping[float, int | Non
             if thresholds.get(noise) is not None:
                 ax.axvline(thresholds[noise], color=colour, linestyle="--", linewidth=1)
             width_axis(ax, sorted(rows["width"].unique()), label="width")
-            ax.set_title(title)
+            ax.set_title(panel_title)
     axes[0].legend(
         title="dashed: interpolation threshold", fontsize="small", title_fontsize="small"
     )
+    if title:
+        fig.suptitle(title)
     return fig
 
 
 def matrix_comparison_figure(
-    measured: pd.DataFrame, reference: pd.DataFrame, rho: float
+    measured: pd.DataFrame, reference: pd.DataFrame, rho: float, caption: str = ""
 ) -> plt.Figure:
-    """The measured similarity matrix beside the paper's reported values (blank: not reported)."""
+    """The measured similarity matrix beside the paper's reported values (blank: not reported);
+    ``caption`` is written at the bottom left."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 5))
     low = float(
         np.nanmin([np.nanmin(measured.to_numpy(float)), np.nanmin(reference.to_numpy(float))])
@@ -204,4 +210,54 @@ def matrix_comparison_figure(
         axes[1], reference, "Somepalli et al. (poster; family averages off the diagonal)", vmin=low
     )
     fig.suptitle(f"Spearman rank correlation over the entries both report: {rho:.2f}")
+    if caption:
+        fig.text(0.01, 0.01, caption, fontsize="small")
+    return fig
+
+
+def seed_variant(same_data_order: bool) -> str:
+    """What a seed changes, for figure titles."""
+    return "same minibatch order" if same_data_order else "seed changes init and minibatch order"
+
+
+def decision_regions_figure(result: DecisionRegionsResult, n_planes: int, title: str) -> plt.Figure:
+    """The architecture study's decision regions on the first ``n_planes`` figure planes: one row
+    per architecture, one column per plane and seed (seeds side by side)."""
+    rows, column_planes, column_titles = figure_panels(
+        result.architecture_runs, result.figure_predictions, n_planes)
+    names = class_names(result.dataset.name, result.dataset.num_classes)
+    fig = region_grid(rows, result.figure_planes, result.figure_anchor_classes, names,
+                      column_planes, column_titles)
+    fig.suptitle(title)
+    return fig
+
+
+def similarity_figure(matrix: pd.DataFrame, title: str) -> plt.Figure:
+    """:func:`similarity_heatmap` of the architecture similarity matrix, sized to it."""
+    fig, ax = plt.subplots(figsize=(1.0 * len(matrix) + 2, 0.9 * len(matrix) + 1.5))
+    similarity_heatmap(ax, matrix, title)
+    return fig
+
+
+def optimizer_figure(table: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Bars of seed-to-seed similarity and test accuracy per architecture and optimiser
+    (:func:`ddlib.studies.decision_regions.experiment.optimizer_table`)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    for ax, column in zip(axes, ["similarity", "test_accuracy"]):
+        table.pivot(index="architecture", columns="optimizer", values=column).plot.bar(ax=ax, rot=0)
+        ax.set_title(column.replace("_", " "))
+        ax.set_ylim(max(0.0, table[column].min() - 0.1), 1.0)
+    fig.suptitle(title)
+    return fig
+
+
+def distillation_figure(table: pd.DataFrame, teacher: str, title: str = "") -> plt.Figure:
+    """Bars of each student's similarity to the teacher, trained on labels vs distilled
+    (:func:`ddlib.studies.decision_regions.experiment.distillation_table`)."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    table.pivot(index="student", columns="training", values="similarity_to_teacher").plot.bar(
+        ax=ax, rot=0)
+    ax.set_ylabel(f"similarity to the {teacher} teacher")
+    ax.set_ylim(0, 1)
+    ax.set_title(title, fontsize="small")
     return fig

@@ -1,12 +1,14 @@
 """The experiments of notebook 01 (Schaeffer et al. 2023, ``docs/papers.md`` §1): the datasets, the
 min-norm sweeps with the three ablations over N, the polynomial intuition and the 3-D Gaussian
 picture. Everything is computed in closed form by :mod:`ddlib.metrics.linear` (seconds on a CPU),
-so nothing is cached in the run store.
+so nothing is cached in the run store. :func:`run` is the notebook's one entry.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -52,3 +54,42 @@ def gaussian_cloud(samples: int = 1500, seed: int = 0) -> np.ndarray:
     """Samples of the 3-D Gaussian of :data:`GAUSSIAN_COVARIANCE`, for the scatter panel."""
     rng = np.random.default_rng(seed)
     return rng.multivariate_normal(np.zeros(3), GAUSSIAN_COVARIANCE, size=samples)
+
+
+@dataclass
+class LinearDoubleDescentResult:
+    """Everything notebook 01 plots and judges."""
+
+    regression_sets: dict[str, RegressionData]  # datasets of the sweep, by name
+    skipped: list[str]  # notices of optional datasets not found in data/
+    summary: pd.DataFrame  # :func:`sweep_summary` of every dataset
+    polynomial: pd.DataFrame  # :func:`ddlib.metrics.linear.polynomial_sweep`, one row per fit
+    gaussian: pd.DataFrame  # smallest singular value of n samples of the 3-D Gaussian
+    cloud: np.ndarray  # :func:`gaussian_cloud`, for the scatter panel
+    seconds: float  # wall time of the min-norm sweeps
+
+    def dataset_table(self) -> pd.DataFrame:
+        """Points and features of each dataset."""
+        return pd.DataFrame({name: {"points n": d.X.shape[0], "features D": d.X.shape[1]}
+                             for name, d in self.regression_sets.items()}).T
+
+    def largest_test_bias(self) -> pd.DataFrame:
+        """Per dataset, the largest 75% quantile of the test bias squared over N."""
+        rows = self.summary[self.summary.quantity == "test_bias_sq"]
+        return rows.groupby("dataset")["high"].max().rename(
+            "largest 75% quantile of the test bias squared").to_frame()
+
+
+def run(params: Mapping[str, Any], device: str = "auto") -> LinearDoubleDescentResult:
+    """Notebook 01's study: the datasets, their min-norm sweeps with the three ablations, the
+    polynomial sweep and the 3-D Gaussian picture, all in closed form on the CPU (``device`` is
+    accepted for the common study interface and not used)."""
+    sets, skipped = regression_sets(params)
+    started = time.perf_counter()
+    summary = sweep_summary(params, sets)
+    seconds = time.perf_counter() - started
+    polynomial = linear.polynomial_sweep(params["polynomial_degrees"], params["polynomial_repeats"])
+    gaussian = linear.gaussian_smallest_singular_values(
+        params["gaussian_sizes"], params["gaussian_repeats"], GAUSSIAN_COVARIANCE)
+    return LinearDoubleDescentResult(sets, skipped, summary, polynomial, gaussian,
+                                     gaussian_cloud(), seconds)

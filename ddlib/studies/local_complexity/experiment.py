@@ -1,20 +1,21 @@
 """The experiments of notebook 03 (Humayun et al. 2024, ``docs/papers.md`` §3) as run configs and
 tables: the MLP runs with local complexity logged along training (main run, depth / width /
 training-size sweeps, grokking), the CNN / ResNet runs on CIFAR-10, and exact region counts on 2-D
-slices at the kept checkpoints.
+slices at the kept checkpoints. :func:`run` is the notebook's one entry.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from scipy.stats import spearmanr
 
 from ddlib import execution
-from ddlib.analysis import log_spaced_steps
+from ddlib.analysis import grokking_timing, lc_phases, log_spaced_steps, nearest_in_log
 from ddlib.core.params import Params
 from ddlib.core.store import Run, RunStore
 from ddlib.metrics import partition2d
@@ -251,3 +252,104 @@ def train_runs(params: Params, configs: list[dict[str, Any]], store: RunStore | 
     only with ``params.allow_download``); returns them in order."""
     return execution.run_sweep(configs, store, device, allow_download=params["allow_download"],
                                executor=params.executor, executor_options=params.executor_options)
+
+
+@dataclass
+class LocalComplexityResult:
+    """Everything notebook 03 plots and judges."""
+
+    main_run: Run  # the main MLP run
+    main: pd.DataFrame  # its logged metrics (LC per role, radius and layer; accuracies)
+    phases: dict[str, dict[str, Any]]  # ddlib.analysis.lc_phases of its train LC, per radius
+    depth_runs: dict[int, Run]  # {depth: run} of the depth sweep
+    width_runs: dict[int, Run]  # {width: run} of the width sweep
+    sweep_phases: pd.DataFrame  # phases of the fine train LC of every depth and width run
+    size_runs: dict[tuple[int, float], Run]  # {(training images, random-label rate): run}
+    grok_runs: dict[int, Run]  # {depth: run} of the grokking runs
+    grok: pd.DataFrame  # logged metrics of the first grokking run
+    timing: dict[str, Any]  # ddlib.analysis.grokking_timing of that run
+    grok_phases: dict[str, Any]  # lc_phases of its fine train LC
+    slice_plane: partition2d.Plane  # the first 2-D slice of the main run's partitions figure
+    slice_labels: list[str]  # the classes of its three training points
+    shown: dict[str, int]  # {title: kept checkpoint} of the partitions figure
+    peak_checkpoint: int  # the kept checkpoint nearest to the fine train-LC peak
+    partition_stats: pd.DataFrame  # :func:`partition_statistics` of the main run
+    per_step: pd.DataFrame  # region counts per kept step (mean over slices)
+    lc_at: pd.DataFrame  # the main run's metrics at those steps
+    correlation: dict[str, float]  # Spearman correlation of near-data regions and train LC, per radius
+    cifar: dict[str, Run] = field(default_factory=dict)  # {label: run} with ``run_cifar``
+    cifar_phases: dict[str, dict[str, Any]] = field(default_factory=dict)  # CNN with and without BN
+
+    def sweep_phase_table(self) -> pd.DataFrame:
+        """The columns of :attr:`sweep_phases` the notebook shows."""
+        return self.sweep_phases[["first_min_step", "peak_step", "final_min_step", "three_phases"]]
+
+    def grokking_summary(self) -> pd.Series:
+        """Saturation and rise steps of the first grokking run, with its LC peak and phases."""
+        phases = {k: self.grok_phases[k] for k in ("peak_step", "final_min_step", "three_phases")}
+        return pd.Series(self.timing | phases)
+
+
+def _fine_phases(run: Run, min_change: float) -> dict[str, Any]:
+    metrics = run.metrics()
+    return lc_phases(metrics["step"], metrics["lc_train_fine"], min_change)
+
+
+def run(params: Params, device: str = "auto") -> LocalComplexityResult:
+    """Notebook 03's study: train (or load) the main run, the depth, width and training-size
+    sweeps, the grokking runs and (with ``run_cifar``) the CIFAR-10 runs, in that order, and
+    measure them: LC phases, grokking timing and exact region counts on 2-D slices."""
+    store = RunStore()
+    min_change = params["phase_min_change"]
+    (main_run,) = train_runs(params, [main_config(params)], store, device)
+    main = main_run.metrics()
+    phases = {radius: lc_phases(main["step"], main[f"lc_train_{radius}"], min_change)
+              for radius in params["radii"]}
+
+    depths, widths = params["depths"], params["widths"]
+    depth_runs = dict(zip(depths, train_runs(
+        params, [sweep_config(params, depth=d) for d in depths], store, device)))
+    width_runs = dict(zip(widths, train_runs(
+        params, [sweep_config(params, width=w) for w in widths], store, device)))
+    sweep_phases = pd.DataFrame(
+        {f"{name} {value}": _fine_phases(run, min_change)
+         for name, runs in (("depth", depth_runs), ("width", width_runs))
+         for value, run in runs.items()}).T
+
+    size_keys = [(size, rate) for rate in (0.0, params["random_label_rate"])
+                 for size in params["train_sizes"]]
+    size_runs = dict(zip(size_keys, train_runs(
+        params, [sweep_config(params, train_size=size, label_noise=rate) for size, rate in size_keys],
+        store, device)))
+
+    grok_depths = params["grokking_depths"]
+    grok_runs = dict(zip(grok_depths, train_runs(
+        params, [main_config(params, depth=d, init_scale=params["grokking_init_scale"],
+                             steps=params["grokking_steps"]) for d in grok_depths], store, device)))
+    grok = grok_runs[grok_depths[0]].metrics()
+    timing = grokking_timing(grok, "lc_train_fine")
+    grok_phases = lc_phases(grok["step"], grok["lc_train_fine"], min_change)
+
+    data = training_data(main_run.config)
+    triples = partition2d.anchor_triples(data.y_train, params["num_slices"])
+    checkpoints = main_run.checkpoints()
+    fine = phases["fine"]
+    steps = {"initialisation": 0, "end of first descent": fine["first_min_step"],
+             "LC peak": fine["peak_step"], "end of training": params["steps"]}
+    shown = {name: nearest_in_log(checkpoints, step) for name, step in steps.items()}
+    plane = partition2d.plane_through(data.x_train[triples[0]])
+    labels = [f"digit {int(data.y_train[i])}" for i in triples[0]]
+    stats = partition_statistics(main_run, params["num_slices"], params["radii"])
+    per_step, lc_at, correlation = partition_trends(stats, main, params["radii"])
+
+    cifar: dict[str, Run] = {}
+    cifar_phases: dict[str, dict[str, Any]] = {}
+    if params["run_cifar"]:
+        configs = cifar_configs(params)
+        cifar = dict(zip(configs, train_runs(params, list(configs.values()), store, device)))
+        cifar_phases = {name: _fine_phases(cifar[name], min_change) for name in ("CNN", "CNN + BN")}
+
+    return LocalComplexityResult(
+        main_run, main, phases, depth_runs, width_runs, sweep_phases, size_runs, grok_runs, grok,
+        timing, grok_phases, plane, labels, shown, nearest_in_log(checkpoints, fine["peak_step"]),
+        stats, per_step, lc_at, correlation, cifar, cifar_phases)

@@ -1,8 +1,10 @@
-"""Figures of notebook 03: LC curves along training, sweeps of runs, and exact partitions."""
+"""Figures of notebook 03: LC curves along training, sweeps of runs, exact partitions and region
+counts, one function per figure of the notebook."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -54,7 +56,7 @@ def lc_and_accuracy_figure(metrics: pd.DataFrame, radii: Mapping[str, float],
 
 
 def sweep_figure(runs: Mapping[object, Run], name: str, radii: Mapping[str, float],
-                 radius: str = "fine") -> plt.Figure:
+                 radius: str = "fine", title: str = "") -> plt.Figure:
     """Train (solid) and test (dashed) LC and test accuracy of a sweep, one colour per run."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
     colours = plt.cm.viridis(np.linspace(0, 0.9, len(runs)))
@@ -68,6 +70,8 @@ def sweep_figure(runs: Mapping[object, Run], name: str, radii: Mapping[str, floa
                 title="train (solid) and test (dashed) LC")
     axes[1].set(xscale="log", xlabel="training step", ylabel="test accuracy")
     axes[0].legend()
+    if title:
+        fig.suptitle(title)
     return fig
 
 
@@ -87,4 +91,95 @@ def partitions_figure(run: Run, plane: Plane, anchor_labels: Sequence[str],
         axes[1, column].set(xlim=(u - half, u + half), ylim=(v - half, v + half))
         axes[1, column].set_title(f"close-up: {anchor_labels[0]}", fontsize=10)
     fig.colorbar(regions, ax=axes[0], shrink=0.8, label="log10 region area")
+    return fig
+
+
+def layerwise_figure(metrics: pd.DataFrame, radii: Mapping[str, float], depth: int) -> plt.Figure:
+    """Train LC per hidden layer at the fine and the coarse radius."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    for ax, radius in zip(axes, ("fine", "coarse")):
+        for layer in range(depth):
+            ax.plot(step_axis(metrics), metrics[f"lc_train_{radius}_layer{layer}"],
+                    label=f"layer {layer + 1}")
+        ax.set(xscale="log", xlabel="training step", ylabel=f"train LC, r = {radii[radius]:g}")
+    axes[0].legend()
+    return fig
+
+
+def train_size_figure(runs: Mapping[tuple[int, float], Run], train_sizes: Sequence[int],
+                      radii: Mapping[str, float]) -> plt.Figure:
+    """Fine train LC for each training-set size with true (left) and random labels (middle), and
+    train accuracy (right); ``runs`` keyed by (training images, random-label rate)."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.5), sharey=False)
+    colours = dict(zip(train_sizes, plt.cm.viridis(np.linspace(0, 0.9, len(train_sizes)))))
+    for (size, rate), run in runs.items():
+        metrics = run.metrics()
+        ax = axes[0] if rate == 0.0 else axes[1]
+        ax.plot(step_axis(metrics), metrics["lc_train_fine"], color=colours[size],
+                label=f"{size} images")
+        axes[2].plot(step_axis(metrics), metrics["train_accuracy"], color=colours[size],
+                     linestyle="-" if rate == 0.0 else "--")
+    for ax, title in zip(axes[:2], ("true labels", "random labels")):
+        ax.set(xscale="log", xlabel="training step", ylabel=f"train LC, r = {radii['fine']:g}",
+               title=title)
+    axes[2].set(xscale="log", xlabel="training step", ylabel="train accuracy",
+                title="solid: true, dashed: random")
+    axes[0].legend()
+    return fig
+
+
+def grokking_figure(metrics: pd.DataFrame, radii: Mapping[str, float], timing: Mapping[str, Any],
+                    title: str = "") -> plt.Figure:
+    """:func:`lc_and_accuracy_figure` of a grokking run with its saturation step (dotted) and
+    rise step (dashed) marked (``timing``: :func:`ddlib.analysis.grokking_timing`)."""
+    fig, axes = lc_and_accuracy_figure(metrics, radii, title=title)
+    for ax in axes:
+        if timing["saturation_step"]:
+            ax.axvline(timing["saturation_step"], color="0.5", linestyle=":", linewidth=1)
+            ax.axvline(timing["rise_step"], color="0.2", linestyle="--", linewidth=1)
+    return fig
+
+
+def regions_vs_lc_figure(per_step: pd.DataFrame, lc_at: pd.DataFrame,
+                         radii: Mapping[str, float]) -> plt.Figure:
+    """Left: region counts of the slices and train LC along training, each relative to its value
+    at initialisation (near-data counts to their mean); right: regions near the training points
+    and near the decision boundary per radius (``per_step``, ``lc_at``: the first two tables of
+    :func:`ddlib.studies.local_complexity.experiment.partition_trends`)."""
+    x = per_step.index.to_numpy().clip(min=0.5)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
+    axes[0].plot(x, per_step["regions"] / per_step["regions"].iloc[0], "k-o", ms=3,
+                 label="regions of the slice")
+    for radius, style in (("fine", "-"), ("coarse", "--")):
+        near = per_step[f"near_data_{radius}"]
+        axes[0].plot(x, near / near.mean(), "o" + style, ms=3, color="0.5",
+                     label=f"near data, r = {radii[radius]:g}")
+        axes[0].plot(x, lc_at[f"lc_train_{radius}"] / lc_at[f"lc_train_{radius}"].iloc[0], style,
+                     color=ROLE_COLOURS["train"], label=f"train LC, r = {radii[radius]:g}")
+    axes[0].set(xscale="log", xlabel="training step", ylabel="relative value")
+    axes[0].legend(fontsize=8)
+    for ax, radius in zip(axes[1:], ("fine", "coarse")):
+        for column, colour, label in (("near_data", ROLE_COLOURS["train"], "near training points"),
+                                      ("near_boundary", "crimson", "near decision boundary")):
+            counts = per_step[f"{column}_{radius}"].replace(0, np.nan)  # log axis: none yet -> gap
+            ax.plot(x, counts, "-o", ms=3, color=colour, label=label)
+        ax.set(xscale="log", yscale="log", xlabel="training step",
+               ylabel="regions (mean over slices)", title=f"within r = {radii[radius]:g}")
+        ax.legend()
+    return fig
+
+
+def cifar_figure(runs: Mapping[str, Run], radius: float) -> plt.Figure:
+    """Train LC of the CIFAR-10 runs ({label: run}, labels of
+    :func:`ddlib.studies.local_complexity.experiment.cifar_configs`): ConvNet with and without
+    batch norm, the weight-decay sweep, ResNet18 with and without batch norm."""
+    groups = [("CNN", "CNN + BN"), tuple(k for k in runs if k.startswith("CNN, wd")),
+              ("ResNet18", "ResNet18 + BN")]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    for ax, group in zip(axes, groups):
+        for name in group:
+            metrics = runs[name].metrics()
+            ax.plot(step_axis(metrics), metrics["lc_train_fine"], label=name)
+        ax.set(xscale="log", xlabel="training step", ylabel=f"train LC, r = {radius:g}")
+        ax.legend()
     return fig
