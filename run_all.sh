@@ -26,7 +26,8 @@ while [ $# -gt 0 ]; do
     --only) only="${2:?--only needs a value such as 01,03}"; shift 2 ;;
     --jobs) jobs="${2:?--jobs needs a number}"; shift 2
             [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run_all.sh: --jobs '$jobs' is not allowed; use a positive integer"; exit 2; } ;;
-    -p|-y) kinds+=("$1"); names+=("${2:?$1 needs a name and a value}")
+    -p|-y) [ "${2:-}" != profile ] || { echo "run_all.sh: $1 profile is not allowed; use --profile"; exit 2; }
+           kinds+=("$1"); names+=("${2:?$1 needs a name and a value}")
            values+=("${3:?$1 $2 needs a value}"); shift 3 ;;
     --executor) executor="${2:?--executor needs a value: local, slurm or ray}"; shift 2
                 case "$executor" in local|slurm|ray) ;; *)
@@ -107,7 +108,8 @@ run_one() {
     line="FAILED  $((SECONDS - start)) s  (log: $out/$stem.failed.log; last good results kept)"
   fi
   $py -m ddlib.core.report finish "$profile" "$stem" "$attempt" "$figures" "$status" \
-    "$((SECONDS - start))" "${overrides[@]+"${overrides[@]}"}" || line="$line (report update failed)"
+    "$((SECONDS - start))" "${overrides[@]+"${overrides[@]}"}" \
+    || { line="$line (report update failed)"; touch "$status_dir/$stem.failed"; }
   printf '%s  %-32s %s\n' "$(date +%H:%M:%S)" "$stem" "$line"
 }
 

@@ -130,8 +130,9 @@ def peak_near_threshold(
     ``earlier``). It holds when it exceeds, by ``margin`` relative to the peak, both the lowest
     value at smaller widths (the curve rose to it: the first descent) and the value of the widest
     model (it falls beyond: the second descent), and the widest model is not the peak itself. With
-    ``steps`` or ``earlier`` the peak must also be a peak of the curve where it is: at least as
-    high as its two grid neighbours, so that the flank of a peak elsewhere never counts.
+    ``steps`` or ``earlier`` the peak is the highest of the window's local peaks of the curve (at
+    least as high as its two grid neighbours), so that the flank of a peak elsewhere never counts;
+    without one the rule does not hold.
 
     Returns ``peak_width``, ``peak``, ``rise_from`` (best value at smaller widths), ``widest`` and
     ``holds``, in the curve's own units (not negated for dips).
@@ -150,17 +151,23 @@ def peak_near_threshold(
     signed = sign * curve
     window = signed[signed.index.isin(threshold_window(curve.index, threshold, factor=factor,
                                                        steps=steps, earlier=earlier))]
+    window = window.dropna()
     if window.empty:
         return result
+    local = True
+    if steps is not None or earlier:  # the highest of the window's local peaks of the curve
+        position = {width: i for i, width in enumerate(signed.index)}
+        peaks = window[[float(window[w]) >= float(signed.iloc[max(0, position[w] - 1):
+                                                              position[w] + 2].max())
+                        for w in window.index]]
+        local = not peaks.empty
+        window = peaks if local else window
     peak_width = int(window.idxmax())
     peak = float(window.max())
     before = signed[signed.index < peak_width]
     widest = float(signed.iloc[-1])
     rises = bool(len(before)) and peak - float(before.min()) >= margin * abs(peak)
     falls = peak_width < curve.index.max() and peak - widest >= margin * abs(peak)
-    position = int(np.searchsorted(signed.index, peak_width))
-    neighbours = signed.iloc[max(0, position - 1): position + 2]
-    local = (steps is None and not earlier) or peak >= float(neighbours.max())
     result.update(peak_width=peak_width, peak=sign * peak,
                   rise_from=sign * float(before.min()) if len(before) else float("nan"),
                   holds=bool(rises and falls and local))

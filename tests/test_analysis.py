@@ -429,6 +429,19 @@ def test_peak_at_the_threshold_fails_where_the_ratio_window_holds():
     assert peak_near_threshold(-curve, 6, None, 0.1, steps=1, largest=False)["holds"] is True
 
 
+def test_peak_at_the_threshold_takes_the_windows_local_peak_not_its_flank():
+    # window {3, 4, 6} around 4: w = 3 (5) is the flank of the peak at w = 2; w = 6 (4) is a peak
+    curve = pd.Series([1.0, 6.0, 5.0, 3.0, 4.0, 2.0, 1.0], index=[1, 2, 3, 4, 6, 8, 12])
+    peak = peak_near_threshold(curve, 4, None, 0.1, steps=1)
+    assert (peak["peak_width"], peak["peak"], peak["rise_from"], peak["holds"]) == (6, 4.0, 1.0, True)
+    # a window with no local peak of the curve does not hold; NaN widths are skipped
+    rising = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], index=[1, 2, 3, 4, 6, 8, 12])
+    assert peak_near_threshold(rising, 4, None, 0.0, steps=1)["holds"] is False
+    with_nan = curve.copy()
+    with_nan[[3, 4, 6]] = NAN
+    assert peak_near_threshold(with_nan, 4, None, 0.1, steps=1)["peak_width"] is None
+
+
 def test_peak_earlier_than_the_threshold():
     curve = _curve([0.5, 0.6, 0.9, 0.7, 0.6, 0.55, 0.5, 0.4], widths=_GRID)
     earlier = peak_near_threshold(curve, 6, None, 0.1, earlier=True)

@@ -133,13 +133,49 @@ def test_rows_from_an_older_commit_are_flagged(folders, monkeypatch):
     assert "`bbb` (**older commit**" not in markdown
 
 
-def test_attempt_folders_of_a_dead_owner_are_removed(folders):
+def test_attempt_folders_of_a_dead_owner_on_this_machine_are_removed(folders):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()
     abandoned, _ = report.begin_attempt("smoke", "01_x", int(dead))
+    elsewhere = abandoned.parent / f"03_z.other-host.{dead}.abcdef"  # a live run on another machine
+    elsewhere.mkdir()
     alive, _ = report.begin_attempt("smoke", "02_y", os.getpid())
-    assert not abandoned.exists() and alive.exists()
+    assert not abandoned.exists() and alive.exists() and elsewhere.exists()
     assert not (report.figures_staging_root("smoke") / abandoned.name).exists()
+
+
+def test_a_success_without_a_claims_table_keeps_the_last_good_results(folders):
+    """E.g. a notebook run under another profile than the report's: nothing to publish."""
+    finish("smoke", "01_x", stage("smoke", "01_x", {"a.png": b"good"}), True)
+    staged = stage("smoke", "01_x", {"a.png": b"other"})
+    (staged[1] / "smoke" / "01_x" / "claims.csv").unlink()
+    record = finish("smoke", "01_x", staged, True)
+    assert record["last_attempt"]["status"] == "failed"
+    assert (folders / "figures" / "smoke" / "01_x" / "a.png").read_bytes() == b"good"
+    assert len(rows_of("smoke", folders)) == 1
+    assert "wrote no claims table" in (folders / "reports" / "smoke" / "01_x.failed.log").read_text()
+
+
+def test_a_swap_killed_between_its_renames_is_restored(folders):
+    finish("smoke", "01_x", stage("smoke", "01_x", {"a.png": b"good"}), True)
+    final = folders / "figures" / "smoke" / "01_x"
+    os.replace(final, final.parent / ".01_x.old-123456")  # killed after the first rename
+    finish("smoke", "01_x", stage("smoke", "01_x", {}), False)
+    assert (final / "a.png").read_bytes() == b"good"
+    assert not list(final.parent.glob(".01_x.old-*"))
+
+
+def test_the_commit_is_the_one_read_when_the_attempt_began(folders, monkeypatch):
+    monkeypatch.setattr(report, "current_commit", lambda: "aaa")
+    staged = stage("smoke", "01_x", {})
+    monkeypatch.setattr(report, "current_commit", lambda: "bbb")  # checked out during the run
+    assert finish("smoke", "01_x", staged, True)["last_success"]["commit"] == "aaa"
+
+
+def test_a_dirty_checkout_of_the_same_commit_is_not_older():
+    assert report._older_commit("abc+dirty", "abc") is False
+    assert report._older_commit("abc", "abc+dirty") is False
+    assert report._older_commit("unknown", "abc") is True
 
 
 def test_concurrent_finishes_keep_every_row(folders):

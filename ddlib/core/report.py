@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,23 +55,35 @@ def begin_attempt(profile: str, notebook: str, owner_pid: int) -> tuple[Path, Pa
 
     The figures root is what ``DDLIB_FIGURES`` is set to while the notebook runs, so the notebook
     writes its figures to ``<figures root>/<profile>/<notebook>/`` inside the attempt.
-    ``owner_pid`` is the process that runs the attempt: folders of attempts whose owner died
-    (``run_all.sh`` killed) are removed first.
+    ``owner_pid`` is the process on this machine that runs the attempt: folders of this machine's
+    attempts whose owner died (``run_all.sh`` killed) are removed first; other machines' folders on
+    a shared filesystem are left alone. The checkout's commit is recorded now, when the code the
+    notebook runs is read, not when it ends.
     """
-    name = f"{notebook}.{owner_pid}.{secrets.token_hex(3)}"
+    name = f"{notebook}.{_host()}.{owner_pid}.{secrets.token_hex(3)}"
     for staging in (reports_dir(profile) / ATTEMPTS, figures_staging_root(profile)):
         _remove_abandoned(staging)
         (staging / name).mkdir(parents=True)
-    return reports_dir(profile) / ATTEMPTS / name, figures_staging_root(profile) / name
+    attempt = reports_dir(profile) / ATTEMPTS / name
+    (attempt / COMMIT_FILE).write_text(current_commit())
+    return attempt, figures_staging_root(profile) / name
+
+
+COMMIT_FILE = ".commit"
+
+
+def _host() -> str:
+    return socket.gethostname().replace(".", "-") or "localhost"
 
 
 def _remove_abandoned(staging: Path) -> None:
-    """Remove attempt folders whose owner (the pid in their name) is no longer alive."""
+    """Remove this machine's attempt folders whose owner (the pid in their name) is not alive."""
     if not staging.is_dir():
         return
     for folder in staging.iterdir():
         parts = folder.name.split(".")
-        if len(parts) >= 3 and parts[-2].isdigit() and not process_alive(int(parts[-2])):
+        if (len(parts) == 4 and parts[1] == _host() and parts[2].isdigit()
+                and not process_alive(int(parts[2]))):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -113,18 +126,27 @@ def finish_attempt(profile: str, notebook: str, attempt: Path, figures_attempt: 
     """Publish a successful attempt, or keep the last good results beside a failed one (module
     docstring); then re-render the report. Returns the notebook's record in ``attempts.json``."""
     out = reports_dir(profile)
+    staged = figures_attempt / profile / notebook
+    commit_file = attempt / COMMIT_FILE
+    commit = commit_file.read_text() if commit_file.exists() else current_commit()
+    if succeeded and not (staged / "claims.csv").exists():
+        succeeded = False  # nothing to publish: keep the last good results
+        with open(attempt / f"{notebook}.log", "a") as log:
+            log.write(f"\nreport: the notebook wrote no claims table under profile {profile!r} "
+                      f"({staged / 'claims.csv'} is missing); the attempt counts as failed\n")
     with report_lock(profile):
+        _restore_interrupted_swap(figures_root() / profile / notebook)
         state = _read_state(profile)
         record = state["notebooks"].setdefault(notebook, {})
         when = _now()
         if succeeded:
-            _replace_folder(figures_attempt / profile / notebook, figures_root() / profile / notebook)
+            _replace_folder(staged, figures_root() / profile / notebook)
             for suffix in (".ipynb", ".html", ".log"):
                 _move_or_remove(attempt / f"{notebook}{suffix}", out / f"{notebook}{suffix}")
             for suffix in (".failed.ipynb", ".failed.log"):
                 (out / f"{notebook}{suffix}").unlink(missing_ok=True)
             record["last_success"] = {
-                "run_at": when, "commit": current_commit(), "seconds": seconds,
+                "run_at": when, "commit": commit, "seconds": seconds,
                 "overrides": list(overrides),
                 "rows": _claims_rows(figures_root() / profile / notebook / "claims.csv"),
             }
@@ -143,19 +165,25 @@ def finish_attempt(profile: str, notebook: str, attempt: Path, figures_attempt: 
 
 
 def _replace_folder(new: Path, final: Path) -> None:
-    """Put ``new`` (may be missing: an empty set) at ``final``, replacing what was there whole:
-    readers see the old set or the new one, never a mixture (two renames; a leftover ``.old``
-    folder from a crash between them is removed next time)."""
+    """Put ``new`` at ``final``, replacing what was there whole: the old set or the new one, never
+    a mixture. Two renames; if the process dies between them, :func:`_restore_interrupted_swap`
+    puts the old set back before the next attempt of this notebook is published or kept."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    if not new.is_dir():
-        new.mkdir(parents=True)
-    for leftover in final.parent.glob(f".{final.name}.old-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
     old = final.parent / f".{final.name}.old-{secrets.token_hex(3)}"
     if final.exists():
         os.replace(final, old)
     os.replace(new, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore_interrupted_swap(final: Path) -> None:
+    """After a swap killed between its two renames ``final`` is missing and the last good set sits
+    in ``.<name>.old-*``: rename it back. Leftovers beside a present ``final`` are removed."""
+    leftovers = sorted(final.parent.glob(f".{final.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if leftovers and not final.exists():
+        os.replace(leftovers.pop(), final)
+    for leftover in leftovers:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _move_or_remove(source: Path, target: Path) -> None:
@@ -210,11 +238,25 @@ def merged_table(state: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
     for name in sorted(successes):
         success = successes[name]
+        older = _older_commit(success["commit"], newest)
         for row in success["rows"]:
             rows.append({**row, "run_at": success["run_at"], "commit": success["commit"],
-                         "overrides": "; ".join(success["overrides"]),
-                         "older_commit": success["commit"] != newest})
+                         "overrides": "; ".join(success["overrides"]), "older_commit": older})
     return pd.DataFrame(rows, columns=COLUMNS + PROVENANCE)
+
+
+def _older_commit(commit: str, newest: str) -> bool:
+    """Whether ``commit`` is older than ``newest`` (an ancestor of it; ``+dirty`` ignored). A commit
+    git cannot place (``unknown``, another history) counts as older: it is not the newest."""
+    mine, theirs = commit.removesuffix("+dirty"), newest.removesuffix("+dirty")
+    if mine == theirs:
+        return False
+    try:
+        subprocess.run(["git", "merge-base", "--is-ancestor", theirs, mine], cwd=project_root(),
+                       capture_output=True, check=True)
+        return False  # the newest run's commit is an ancestor: this one is newer, not older
+    except (OSError, subprocess.CalledProcessError):
+        return True
 
 
 def render(profile: str, state: Mapping[str, Any]) -> pd.DataFrame:
