@@ -740,8 +740,10 @@ def test_training_error_and_volume_accuracy_must_be_monotone():
     nb02.add_claims(claims, sweep_final([0.3, 0.1, 0.2, 0.0, 0.0, 0.0], [0.3, 0.2, 0.25, 0.3, 0.2,
                                                                           0.1]),
                     volumes, 0.005, 0.05, dataset="mnist5k", seeds=1)
-    assert not claims.rows[0]["holds"] and "largest rise 0.1 (to w = 3)" in claims.rows[0]["measured"]
-    assert not claims.rows[2]["holds"] and "largest drop 0.1 (to w = 4)" in claims.rows[2]["measured"]
+    assert not claims.rows[0]["holds"] and "largest rise: 0.1 (to w = 3)" in claims.rows[0]["measured"]
+    assert not claims.rows[2]["holds"] and "K = 0: largest drop: 0.1 (to w = 4)" in claims.rows[2]["measured"]
+    monotone = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
+    assert "largest rise: never" in monotone[0]["measured"] and "K = 0: largest drop: never" in monotone[2]["measured"]
 
 
 # =============================================================================================

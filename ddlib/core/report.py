@@ -43,6 +43,7 @@ from ddlib.core.store import atomic_write_bytes, atomic_write_json, process_aliv
 
 PROVENANCE = ["run_at", "commit", "overrides", "older_commit"]  # columns the report adds
 ATTEMPTS = ".attempts"
+COMMIT_FILE = ".commit"  # in an attempt's report folder: the commit read when it began
 
 
 def figures_staging_root(profile: str) -> Path:
@@ -67,9 +68,6 @@ def begin_attempt(profile: str, notebook: str, owner_pid: int) -> tuple[Path, Pa
     attempt = reports_dir(profile) / ATTEMPTS / name
     (attempt / COMMIT_FILE).write_text(current_commit())
     return attempt, figures_staging_root(profile) / name
-
-
-COMMIT_FILE = ".commit"
 
 
 def _host() -> str:
