@@ -688,3 +688,51 @@ def test_peak_excess_edge_cases():
     assert analysis.bootstrap_peak_excess(samples, 4, 2.0, 0.0) == (-math.inf, -math.inf)
     with pytest.raises(ValueError, match="resamples"):
         analysis.bootstrap_peak_excess(samples, 4, 2.0, 0.0, resamples=0)
+
+
+# bootstrap_interval and interval_text
+
+
+def test_bootstrap_interval_of_identical_units_is_the_statistic():
+    samples = np.tile(np.array([[1.0], [3.0]]), (1, 5))  # two rows, five identical units
+    low, high = analysis.bootstrap_interval(samples, lambda s: s[1].mean() - s[0].mean())
+    assert (low, high) == (2.0, 2.0)
+
+
+def test_bootstrap_interval_is_paired_across_rows():
+    """Rows that differ by exactly 1 on every unit give a difference of exactly 1 when the same
+    units are drawn for both rows, however widely the units themselves vary."""
+    units = np.random.default_rng(1).normal(0, 10, size=40)
+    samples = np.stack([units, units + 1.0])
+    assert analysis.bootstrap_interval(samples, lambda s: (s[1] - s[0]).mean()) == (1.0, 1.0)
+
+
+def test_bootstrap_interval_matches_the_normal_theory_width():
+    """The 90% interval of a mean of 400 unit-variance draws is about +-1.645/sqrt(400)."""
+    units = np.random.default_rng(2).normal(0, 1, size=400)
+    low, high = analysis.bootstrap_interval(units, np.mean, resamples=4000)
+    assert high - low == pytest.approx(2 * 1.645 / 20, rel=0.15)
+    assert low < units.mean() < high
+
+
+def test_bootstrap_interval_is_seeded_and_counts_nan_as_minus_infinity():
+    units = np.arange(10.0)
+    assert analysis.bootstrap_interval(units, np.mean, seed=4) == \
+        analysis.bootstrap_interval(units, np.mean, seed=4)
+    low, _ = analysis.bootstrap_interval(units, lambda s: float("nan") if s.min() == 0 else 1.0)
+    assert low == -np.inf
+
+
+def test_bootstrap_interval_refuses_bad_input():
+    with pytest.raises(ValueError, match="at least 2 units"):
+        analysis.bootstrap_interval(np.ones((3, 1)), np.mean)
+    with pytest.raises(ValueError, match="level"):
+        analysis.bootstrap_interval(np.ones(3), np.mean, level=1.0)
+    with pytest.raises(ValueError, match="resamples"):
+        analysis.bootstrap_interval(np.ones(3), np.mean, resamples=0)
+
+
+def test_interval_text_names_level_units_and_pairing():
+    text = analysis.interval_text(0.01234, 0.5, "planes", 12, paired="widths")
+    assert text == ("90% two-sided seeded bootstrap over 12 planes (paired across widths; seed 0, "
+                    "1000 resamples) [0.0123, 0.5]")
