@@ -7,6 +7,7 @@
   seeded bootstrap interval of that amount over the units (planes, points) the curve averages;
 - :func:`bootstrap_interval` and :func:`interval_text`: the one seeded, paired bootstrap of any
   statistic over units (planes, points, test images, repeats), and how its interval is reported;
+- :func:`is_monotone`: "monotonically increases / decreases" along a grid, with a stated slack;
 - :func:`lc_phases`: descent, ascent and second descent of a local-complexity curve;
 - :func:`grokking_timing`: when test accuracy rises after training accuracy saturated;
 - :func:`log_spaced_integers` and :func:`log_spaced_steps`: the epoch and step grids of logging;
@@ -296,6 +297,22 @@ def prominence(peak: Mapping[str, Any], *, largest: bool = True) -> float:
     sign = 1.0 if largest else -1.0
     rise_from = peak["peak"] if math.isnan(peak["rise_from"]) else peak["rise_from"]
     return float(sign * peak["peak"] - max(sign * peak["widest"], sign * rise_from))
+
+
+def is_monotone(values: Sequence[float], *, increasing: bool = True, slack: float = 0.0) -> bool:
+    """Whether ``values`` (in grid order) never move against the stated direction by more than
+    ``slack`` from one grid point to the next: the test of a paper's "monotonically increases"
+    (``increasing=True``) or "decreases". ``slack = 0`` is the strict reading (ties allowed); a
+    rule that allows more says why in its docstring. NaN values are skipped; fewer than two values
+    are refused (no trend can be read).
+    """
+    known = np.asarray([v for v in values if not math.isnan(float(v))], dtype=float)
+    if len(known) < 2:
+        raise ValueError(f"values: need at least 2 known values to read a trend, got {len(known)}")
+    if slack < 0:
+        raise ValueError(f"slack={slack!r} is not allowed; use a value >= 0")
+    steps = np.diff(known) if increasing else -np.diff(known)
+    return bool((steps >= -slack).all())
 
 
 def lc_phases(steps: Sequence[int], values: Sequence[float], min_change: float) -> dict[str, Any]:

@@ -736,3 +736,22 @@ def test_interval_text_names_level_units_and_pairing():
     text = analysis.interval_text(0.01234, 0.5, "planes", 12, paired="widths")
     assert text == ("90% two-sided seeded bootstrap over 12 planes (paired across widths; seed 0, "
                     "1000 resamples) [0.0123, 0.5]")
+
+
+# is_monotone
+
+
+def test_is_monotone_reads_both_directions_ties_slack_and_nan():
+    assert analysis.is_monotone([1, 2, 2, 5])
+    assert not analysis.is_monotone([1, 2, 1.9, 5])
+    assert analysis.is_monotone([1, 2, 1.9, 5], slack=0.1)
+    assert analysis.is_monotone([5, 3, 3, 0], increasing=False)
+    assert not analysis.is_monotone([5, 3, 4, 0], increasing=False)
+    assert analysis.is_monotone([1, float("nan"), 3])
+
+
+def test_is_monotone_refuses_too_few_values_and_negative_slack():
+    with pytest.raises(ValueError, match="at least 2"):
+        analysis.is_monotone([1.0, float("nan")])
+    with pytest.raises(ValueError, match="slack"):
+        analysis.is_monotone([1.0, 2.0], slack=-1)
