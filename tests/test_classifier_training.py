@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from ddlib.core.store import RunStore
 from ddlib.training import classifier, train
-from ddlib.training.evaluation import load_model, predict_logits
+from ddlib.training.evaluation import load_model, per_image_test_outcomes, predict_logits
 from ddlib.training.run_inputs import seeded_model, training_data
 
 CONFIG = {
@@ -272,3 +272,22 @@ def test_distilled_student_follows_the_teacher_not_the_labels(tmp_path):
         for name, run in (("distilled", distilled), ("labels", on_labels))
     }
     assert distance["distilled"] < 0.5 * distance["labels"], distance
+
+
+# --- per-image test outcomes --------------------------------------------------------------------
+
+
+def test_per_image_test_outcomes_are_the_final_models_predictions_and_average_to_the_logged_error(tmp_path):
+    """Each row is the final model's argmax on one test image, in split order; their mean is the
+    test error the run logged at its last epoch (the same weights, the same split), and a second
+    call reads the cached table instead of recomputing it."""
+    run = train(config(), RunStore(tmp_path), device="cpu", progress=False)
+    outcomes = per_image_test_outcomes(run)
+    data = training_data(run.config)
+    expected = predict_logits(load_model(run), data.x_test).argmax(1)
+    assert outcomes["prediction"].tolist() == expected.tolist()
+    assert outcomes["label"].tolist() == data.y_test.tolist()
+    assert outcomes["wrong"].tolist() == (expected != data.y_test).int().tolist()
+    assert outcomes["wrong"].mean() == pytest.approx(run.metrics()["test_error"].iloc[-1], abs=1e-6)
+    (run.dir / "test-outcomes.json").write_text('[{"label": 0, "prediction": 1, "wrong": 1}]')
+    assert len(per_image_test_outcomes(run)) == 1  # cached: read back, not recomputed

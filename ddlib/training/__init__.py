@@ -11,7 +11,8 @@ otherwise trains it with the loop of ``config["kind"]``:
 
 :func:`train_sweep` trains a list of configs (a sweep) here, with a progress bar over runs, runs
 of one shape stacked together where that is faster (:mod:`ddlib.training.stacked`);
-:func:`load_model` rebuilds the model of a finished run at its final or a kept checkpoint.
+:func:`load_model` rebuilds the model of a finished run at its final or a kept checkpoint;
+:func:`per_image_test_outcomes` is its per-image record on the test split (cached in the run folder).
 May import ``ddlib.core``, ``ddlib.models`` and ``ddlib.metrics``; never a plotting or study module,
 nor ``ddlib.execution``: that layer (Slurm, Ray, the sweep board of idle cores) calls this one.
 """
@@ -29,12 +30,12 @@ from ddlib.core.device import pick_device
 from ddlib.core.progress import progress as progress_bar
 from ddlib.core.store import Run, RunStore
 from ddlib.training.config import EXAMPLE_CONFIGS, validate_config
-from ddlib.training.evaluation import evaluate, load_model, predict_logits
+from ddlib.training.evaluation import evaluate, load_model, per_image_test_outcomes, predict_logits
 from ddlib.training.run_inputs import training_data
 from ddlib.training.stacked import check_stack_policy, shape_groups, stacks_on
 
-__all__ = ["EXAMPLE_CONFIGS", "evaluate", "load_model", "predict_logits", "train", "train_sweep",
-           "training_data", "validate_config"]
+__all__ = ["EXAMPLE_CONFIGS", "evaluate", "load_model", "per_image_test_outcomes", "predict_logits", "train",
+           "train_sweep", "training_data", "validate_config"]
 
 
 def train(config: Mapping[str, Any], store: RunStore | None = None,

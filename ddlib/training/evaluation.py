@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ddlib.core.data import load_data
 from ddlib.core.device import pick_device
 from ddlib.core.store import Run
 from ddlib.models import build_model
@@ -62,3 +64,20 @@ def load_model(run: Run, checkpoint: int | None = None,
     model = build_model(run.config["model"])
     model.load_state_dict(run.load_checkpoint(checkpoint))
     return model.to(pick_device(device)).eval()
+
+
+def per_image_test_outcomes(run: Run, device: str | torch.device = "cpu") -> pd.DataFrame:
+    """Per-image outcome of a finished classifier run on its test split, in the split's order:
+    ``label`` (the true class), ``prediction`` and ``wrong`` (0 or 1). Their mean is the run's
+    final test error; they are the units of a bootstrap over test images (a claim on a test-error
+    curve, paired across the runs of a sweep, which share one test split). Computed once from the
+    final weights and cached in the run folder as ``test-outcomes.json``; the run itself, and so
+    its hash, is unchanged."""
+
+    def compute() -> pd.DataFrame:
+        data = load_data(run.config["data"])
+        prediction = predict_logits(load_model(run, device=device), data.x_test).argmax(1)
+        return pd.DataFrame({"label": data.y_test.numpy(), "prediction": prediction.numpy(),
+                             "wrong": (prediction != data.y_test).numpy().astype(int)})
+
+    return run.cached("test-outcomes", compute)
