@@ -17,7 +17,16 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
-cores="$(nproc 2>/dev/null || echo 1)"
+# wait until one background notebook ends: `wait -n` where bash has it (>= 4.3), else poll
+# (macOS ships bash 3.2)
+wait_for_one() {
+  if (( BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 3) )); then
+    wait -n || true
+  else
+    sleep 1
+  fi
+}
+cores="$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)"  # Linux, POSIX, macOS
 profile=laptop; only=""; jobs=$(( cores < 2 ? 1 : 2 )); names=(); values=(); kinds=()
 executor=""; executor_opts=()
 while [ $# -gt 0 ]; do
@@ -123,7 +132,7 @@ for nb in "${notebooks[@]}"; do
     else args+=(-y "${names[$i]}: ${values[$i]}"); fi
     overrides+=("${names[$i]}=${values[$i]}")
   done
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait_for_one; done
   printf '%s  %-32s started\n' "$(date +%H:%M:%S)" "$stem"
   run_one "$nb" "$stem" "${overrides[@]+"${overrides[@]}"}" -- "${args[@]}" &
   notebook_pids+=($!)
