@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Regenerate every figure family: executes the notebooks with papermill for one profile.
-#   ./run_all.sh [--profile smoke|laptop|paper] [--only 01,03] [--jobs N] [-p name value ...] [-y name yaml ...]
-#                [--executor local|slurm|ray] [--executor-opt key=value ...]
+#   ./run_all.sh [--profile smoke|laptop|paper] [--rehearse] [--only 01,03] [--jobs N] [-p name value ...]
+#                [-y name yaml ...] [--executor local|slurm|ray] [--executor-opt key=value ...]
+# --rehearse (with --profile paper) runs every code path of the paper profile at toy sizes, on
+# synthetic stand-ins of missing datasets, into its own run store, figures and reports under the
+# name paper-rehearsal: see docs/rehearsal.md.
 # -p passes a scalar (papermill -p); -y a YAML value such as a list: -y widths "[1, 2, 4]".
 # --executor trains the notebooks' sweeps here (local, the default), as Slurm jobs or on Ray;
 # --executor-opt sets one of its options (repeatable), e.g. --executor-opt partition=gpu
@@ -16,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 # wait until one background notebook ends: `wait -n` where bash has it (>= 4.3), else poll
 # (macOS ships bash 3.2)
 wait_for_one() {
@@ -28,10 +31,11 @@ wait_for_one() {
 }
 cores="$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)"  # Linux, POSIX, macOS
 profile=laptop; only=""; jobs=$(( cores < 2 ? 1 : 2 )); names=(); values=(); kinds=()
-executor=""; executor_opts=()
+executor=""; executor_opts=(); rehearse=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
+    --rehearse) rehearse=1; shift ;;
     --only) only="${2:?--only needs a value such as 01,03}"; shift 2 ;;
     --jobs) jobs="${2:?--jobs needs a number}"; shift 2
             [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run_all.sh: --jobs '$jobs' is not allowed; use a positive integer"; exit 2; } ;;
@@ -51,6 +55,11 @@ while [ $# -gt 0 ]; do
 done
 case "$profile" in smoke|laptop|paper) ;; *)
   echo "run_all.sh: --profile '$profile' is unknown; allowed: smoke, laptop, paper"; exit 2 ;; esac
+output="$profile"  # the name of this run's report and figure folders
+if [ "$rehearse" -eq 1 ]; then
+  [ "$profile" = paper ] || { echo "run_all.sh: --rehearse rehearses the paper profile; add --profile paper"; exit 2; }
+  output=paper-rehearsal
+fi
 if [ ${#executor_opts[@]} -gt 0 ] && [ "$executor" != slurm ] && [ "$executor" != ray ]; then
   echo "run_all.sh: --executor-opt needs --executor slurm or ray (local takes no options)"; exit 2
 fi
@@ -86,7 +95,7 @@ for name in "${names[@]+"${names[@]}"}"; do
     exit 2; }
 done
 
-out="$($py -c "from ddlib.core.paths import reports_dir; print(reports_dir('$profile'))")"; mkdir -p "$out"
+out="$($py -c "from ddlib.core.paths import reports_dir; print(reports_dir('$output'))")"; mkdir -p "$out"
 export TQDM_DISABLE=1 MPLBACKEND=Agg
 threads=$(( cores / jobs > 0 ? cores / jobs : 1 ))
 export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
@@ -102,7 +111,7 @@ run_one() {
   local nb="$1" stem="$2"; shift 2
   local overrides=(); while [ "$1" != "--" ]; do overrides+=("$1"); shift; done; shift
   local start=$SECONDS line status=ok attempt="" figures="" owner=$BASHPID  # this lane's process
-  IFS=$'\t' read -r attempt figures < <($py -m ddlib.core.report begin "$profile" "$stem" "$owner") || true
+  IFS=$'\t' read -r attempt figures < <($py -m ddlib.core.report begin "$output" "$stem" "$owner") || true
   if [ -z "$attempt" ]; then
     printf '%s  %-32s FAILED  (could not create its attempt folders)\n' "$(date +%H:%M:%S)" "$stem"
     touch "$status_dir/$stem.failed"; return
@@ -116,7 +125,7 @@ run_one() {
     status=failed; touch "$status_dir/$stem.failed"
     line="FAILED  $((SECONDS - start)) s  (log: $out/$stem.failed.log; last good results kept)"
   fi
-  $py -m ddlib.core.report finish "$profile" "$stem" "$attempt" "$figures" "$status" \
+  $py -m ddlib.core.report finish "$output" "$stem" "$attempt" "$figures" "$status" \
     "$((SECONDS - start))" "${overrides[@]+"${overrides[@]}"}" \
     || { line="$line (report update failed)"; touch "$status_dir/$stem.failed"; }
   printf '%s  %-32s %s\n' "$(date +%H:%M:%S)" "$stem" "$line"
@@ -126,6 +135,7 @@ echo "running ${#notebooks[@]} notebook(s), $jobs at a time, $threads thread(s) 
 for nb in "${notebooks[@]}"; do
   stem="$(basename "$nb" .ipynb)"; key="${stem:0:2}"; stems+=("$stem")
   args=(-p profile "$profile" "${executor_args[@]+"${executor_args[@]}"}"); overrides=()
+  [ "$rehearse" -eq 0 ] || args+=(-p rehearse True)
   for i in "${!names[@]}"; do
     $py -m ddlib.studies check "$key" "${names[$i]}" >/dev/null || continue
     if [ "${kinds[$i]}" = "-p" ]; then args+=(-p "${names[$i]}" "${values[$i]}")
@@ -159,7 +169,7 @@ wait || true
   "$(find "$board/helped" -type f 2>/dev/null | wc -l)"
 failed=()
 for stem in "${stems[@]}"; do [ -e "$status_dir/$stem.failed" ] && failed+=("$stem"); done
-$py -m ddlib.core.report summary "$profile"
+$py -m ddlib.core.report summary "$output"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "run_all.sh: failed notebook(s): ${failed[*]}"; exit 1
 fi

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ddlib.core.paths import is_rehearsal_output
 from ddlib.core.store import atomic_write_bytes
 
 COLUMNS = ["notebook", "claim", "role", "dataset", "seeds", "measured", "confidence", "criterion",
@@ -24,6 +25,7 @@ COLUMNS = ["notebook", "claim", "role", "dataset", "seeds", "measured", "confide
 # paper: an identity that only a numerical bug can break (counted apart from the reproduced claims).
 ROLES = ("headline", "secondary", "implementation check")
 SHOWN = COLUMNS[1:]  # the columns of a notebook's own table (the notebook is its title)
+REHEARSAL_PREFIX = "[rehearsal] "  # how every claim saved by a rehearsal begins
 NO_BAND = "1 seed, no band"  # the confidence of a single-seed claim that rests on a difference
 
 
@@ -78,9 +80,17 @@ class ClaimsTable:
         return "\n".join(markdown_rows(self.rows)) + "\n"
 
     def save(self, folder: Path) -> None:
-        atomic_write_bytes(folder / "claims.csv", self.frame().to_csv(index=False).encode())
+        """Write ``claims.csv`` and ``claims.md`` into ``folder``; under the rehearsal's output name
+        every claim reads "[rehearsal] ..." and the title says so (its verdicts mean nothing)."""
+        rows = self.rows
         header = f"# Claims checked by notebook {self.notebook}\n\n"
-        atomic_write_bytes(folder / "claims.md", (header + self.to_markdown()).encode())
+        if is_rehearsal_output(folder):
+            rows = [{**row, "claim": f"{REHEARSAL_PREFIX}{row['claim']}"} for row in rows]
+            header = (f"# Claims of notebook {self.notebook}: REHEARSAL (toy sizes, synthetic data "
+                      "where missing; the verdicts are not results)\n\n")
+        frame = pd.DataFrame(rows, columns=COLUMNS)
+        atomic_write_bytes(folder / "claims.csv", frame.to_csv(index=False).encode())
+        atomic_write_bytes(folder / "claims.md", (header + "\n".join(markdown_rows(rows)) + "\n").encode())
 
     def _repr_html_(self) -> str:
         return self.frame().drop(columns="notebook").to_html(index=False)

@@ -37,9 +37,24 @@ def figures_root() -> Path:
 
 
 def figures_dir(notebook: str, profile: str) -> Path:
-    """Figures and claims table of one notebook under one profile (profiles never share a folder):
-    ``<figures root>/<profile>/<notebook>``."""
+    """Figures and claims table of one notebook under one profile (profiles never share a folder;
+    a rehearsal's profile is :data:`REHEARSAL_OUTPUT`): ``<figures root>/<profile>/<notebook>``."""
     return figures_root() / profile / notebook
+
+
+REHEARSAL_OUTPUT = "paper-rehearsal"  # the output name of a rehearsal of the paper profile
+
+
+def is_rehearsal_output(folder: Path) -> bool:
+    """Whether ``folder`` is a notebook's folder under the rehearsal's output name
+    (``<figures root>/paper-rehearsal/<notebook>``): what is saved there is stamped a rehearsal."""
+    return Path(folder).parent.name == REHEARSAL_OUTPUT
+
+
+def rehearsal_runs_root() -> Path:
+    """The rehearsal's own run store: ``<runs root>/paper-rehearsal`` (never a real run's folder,
+    which are named by two hex digits)."""
+    return runs_root() / REHEARSAL_OUTPUT
 
 
 def reports_dir(profile: str) -> Path:

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.ticker import NullFormatter, NullLocator
 
+from ddlib.core.paths import is_rehearsal_output
 from ddlib.core.store import atomic_write_bytes
 
 PALETTE = sns.color_palette("colorblind")
@@ -53,10 +54,18 @@ def width_axis(ax: plt.Axes, widths: Sequence[int], label: str = "width w") -> N
     ax.set_xlabel(label)
 
 
+REHEARSAL_STAMP = "REHEARSAL: the paper profile's code paths at toy sizes, not a result"
+
+
 def save_figure(fig: plt.Figure, folder: Path, name: str) -> None:
     """Save ``fig`` as ``<name>.png`` and ``<name>.pdf`` in ``folder`` (a notebook's
-    :func:`ddlib.core.paths.figures_dir`) with fixed metadata (byte-stable reruns). Returns
-    nothing, so a notebook cell ending in it prints nothing."""
+    :func:`ddlib.core.paths.figures_dir`) with fixed metadata (byte-stable reruns). A figure saved
+    under the rehearsal's output name carries :data:`REHEARSAL_STAMP` across its top, so it can
+    never be mistaken for a result. Returns nothing, so a notebook cell ending in it prints
+    nothing."""
+    title = fig.get_suptitle()
+    if is_rehearsal_output(folder) and not title.startswith(REHEARSAL_STAMP):
+        fig.suptitle(REHEARSAL_STAMP + (f"\n{title}" if title else ""), color="crimson")
     for fmt, metadata in (("png", {"Software": None}),
                           ("pdf", {"Creator": None, "Producer": None, "CreationDate": None})):
         buffer = io.BytesIO()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
 from collections.abc import Iterable, Mapping
 from types import ModuleType
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from ddlib.core.checks import closest_name
 from ddlib.core.data_sources import CIFAR10_CANDIDATES, CIFAR10_OR_FALLBACK, choose_cifar10
 from ddlib.core.params import Params
+from ddlib.core.paths import REHEARSAL_OUTPUT, rehearsal_runs_root, runs_root
 from ddlib.execution import validate_executor
 from ddlib.studies.convnet_sharpness import params as convnet_sharpness_params
 from ddlib.studies.decision_regions import params as decision_regions_params
@@ -58,8 +60,9 @@ def parameter_names(notebook: str) -> list[str]:
     return list(profile_module(notebook).PROFILES["smoke"])
 
 
-ALWAYS_ALLOWED = ("profile", "device", "executor", "executor_options")
+ALWAYS_ALLOWED = ("profile", "device", "executor", "executor_options", "rehearse")
 EXECUTOR_NAMES = ("executor", "executor_options")
+REHEARSE_NAME = "rehearse"
 NOTEBOOK_NAMES = ("In", "Out", "exit", "quit", "get_ipython")  # IPython's own globals
 
 
@@ -121,12 +124,21 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
     sweeps train (``"local"``, ``"slurm"``, ``"ray"``; see :mod:`ddlib.execution`): they are
     checked here, with the engine looked for, and returned as ``P.executor`` and
     ``P.executor_options``, which the study passes to :func:`ddlib.execution.run_sweep`.
+
+    The global (or kwarg) ``rehearse=True``, with ``profile="paper"``, rehearses the paper profile:
+    see :func:`rehearsal_values`.
     """
     if profile not in PROFILE_NAMES:
         raise ValueError(f"profile={profile!r} is unknown; allowed profiles: {list(PROFILE_NAMES)}")
     module = profile_module(notebook)
     defaults = module.PROFILES[profile]
-    chosen = dict(defaults)
+    rehearse = overrides.get(REHEARSE_NAME, (namespace or {}).get(REHEARSE_NAME, False))
+    if not isinstance(rehearse, bool):
+        raise ValueError(f"rehearse={rehearse!r} is not allowed; use True or False")
+    if rehearse and profile != "paper":
+        raise ValueError(f"rehearse=True rehearses the paper profile; profile={profile!r} is not "
+                         "allowed with it (use profile='paper')")
+    chosen = rehearsal_values(notebook) if rehearse else dict(defaults)
     if namespace is not None:
         validate_names(notebook, injected_names(namespace))
         chosen.update({k: namespace[k] for k in defaults if k in namespace})
@@ -141,10 +153,38 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
     if _get(params, getattr(module, "DATASET_KEY", ())) == CIFAR10_OR_FALLBACK:
         params = _choose_dataset(module, params)
     params.descriptions = {name: parameter.meaning for name, parameter in declared.items()}
-    params.profile = profile
+    params.profile = REHEARSAL_OUTPUT if rehearse else profile
+    params.rehearsal = rehearse
+    if rehearse:
+        _use_rehearsal_store()
     params.executor, params.executor_options = executor, copy.deepcopy(dict(executor_options))
     module.validate(params)
     return params
+
+
+def rehearsal_values(notebook: str) -> dict[str, Any]:
+    """The parameters of a rehearsal of ``notebook``'s paper profile: the paper values with only
+    the sizes the study's ``REHEARSAL`` names shrunk (fewer widths, epochs, images, points), so that
+    every experiment, architecture, dataset loader, figure and claims row of the paper profile
+    runs in minutes on a CPU. Prints what it shrank."""
+    module = profile_module(notebook)
+    paper = module.PROFILES["paper"]
+    shrunk = module.REHEARSAL
+    unknown = sorted(set(shrunk) - set(paper))
+    if unknown:
+        raise ValueError(f"REHEARSAL of notebook {notebook_key(notebook)} names {unknown}, which "
+                         "are not parameters")
+    print(f"rehearsal of notebook {notebook_key(notebook)}'s paper profile; shrunk:", flush=True)
+    for name, value in shrunk.items():
+        print(f"  {name}: {paper[name]!r} -> {value!r}", flush=True)
+    return {**paper, **copy.deepcopy(shrunk)}
+
+
+def _use_rehearsal_store() -> None:
+    """Point this process (and the workers it starts) at the rehearsal's own run store, so that no
+    rehearsal run can be mistaken for, or mixed with, a real one."""
+    if runs_root().name != REHEARSAL_OUTPUT:
+        os.environ["DDLIB_RUNS"] = str(rehearsal_runs_root())
 
 
 def _get(params: Mapping[str, Any], path: tuple[str, ...]) -> Any:
