@@ -33,14 +33,13 @@ def data_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def unchecked_cifar10(monkeypatch):
-    """torchvision's CIFAR10 with its md5 checks off (md5 None), for the fake files below."""
+    """torchvision's CIFAR10 without md5 checks (:func:`ddata.without_md5_checks`, and none of
+    the tarball) in place of the real class, for the fake files and tarballs below."""
     import torchvision
 
-    cls = torchvision.datasets.CIFAR10
-    monkeypatch.setattr(cls, "train_list", [[name, None] for name, _ in cls.train_list])
-    monkeypatch.setattr(cls, "test_list", [[name, None] for name, _ in cls.test_list])
-    monkeypatch.setattr(cls, "meta", {**cls.meta, "md5": None})
-    monkeypatch.setattr(cls, "tgz_md5", None)
+    cls = ddata.without_md5_checks(torchvision.datasets.CIFAR10)
+    cls.tgz_md5 = None  # the download tests serve a tarball written here
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", cls)
     return cls
 
 
