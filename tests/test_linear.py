@@ -142,3 +142,49 @@ def test_peak_height_of_a_known_curve():
 
     curve = pd.Series([4.0, 16.0, 100.0, 4.0, 1.0], index=[5, 8, 10, 15, 20])
     assert linear.peak_height(curve, 10) == pytest.approx(100.0 / np.sqrt(4.0 * 1.0))
+
+
+def test_peak_flanks_clip_to_the_sweep():
+    assert linear.peak_flanks(range(1, 40), 10) == (5, 20)
+    assert linear.peak_flanks(range(1, 40), 20) == (10, 39)
+    assert linear.peak_flanks(range(3, 40), 4) == (3, 8)
+
+
+def test_repeat_values_pivots_one_curve_by_n_and_repeat():
+    table = linear.sweep(student_teacher(), small_settings())
+    frame = linear.repeat_values(table, "student-teacher", "test_mse_cutoff", 1e-3)
+    assert list(frame.index) == [3, 10, 20] and list(frame.columns) == [0, 1, 2, 3]
+    row = table.query("N == 10 and repeat == 2 and quantity == 'test_mse_cutoff' "
+                      "and setting == 1e-3")
+    assert frame.loc[10, 2] == row["value"].item()
+
+
+def test_gradient_descent_iterates_have_their_closed_form():
+    """Mode i of the iterate from zero is (1 - (1 - lr sigma_i^2)^t) times the min-norm answer."""
+    X, y = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]]), np.array([1.0, 2.0])  # beta = [1, 1, 0]
+    np.testing.assert_allclose(linear.gradient_descent_solution(X, y, 3, 0.25),
+                               [1 - 0.75 ** 3, 1.0, 0.0], rtol=1e-15)
+    # a start outside the row space keeps that component for ever: not the minimum-norm answer
+    far = linear.gradient_descent_solution(X, y, 500, 0.25, start=np.array([0.0, 0.0, 5.0]))
+    np.testing.assert_allclose(far, [1.0, 1.0, 5.0], atol=1e-12)
+
+
+def test_gradient_descent_budget_reaches_the_pseudo_inverse():
+    X, y = random_problem(8, 15, seed=3)
+    steps, learning_rate = linear.gradient_descent_budget(X, 1e-12)
+    S = np.linalg.svd(X, compute_uv=False)
+    assert learning_rate == pytest.approx(1 / S[0] ** 2)
+    assert steps == int(np.ceil(np.log(1e-12) / np.log(1 - (S[-1] / S[0]) ** 2)))
+    beta = linear.gradient_descent_solution(X, y, steps, learning_rate)
+    expected = np.linalg.pinv(X) @ y
+    assert np.linalg.norm(beta - expected) / np.linalg.norm(expected) < 1e-10
+    # stopping at a tenth of the budget is measurably short of it
+    early = linear.gradient_descent_solution(X, y, steps // 10, learning_rate)
+    assert np.linalg.norm(early - expected) / np.linalg.norm(expected) > 1e-6
+
+
+def test_gradient_descent_check_of_the_notebook():
+    from ddlib.studies.linear_double_descent import experiment
+
+    check = experiment.gradient_descent_check()
+    assert check["N"] < check["D"] and check["relative_distance"] < 1e-10

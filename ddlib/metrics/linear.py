@@ -212,12 +212,19 @@ def gaussian_smallest_singular_values(sizes: Sequence[int], repeats: int,
     return pd.DataFrame(rows)
 
 
-def median_curve(summary: pd.DataFrame, dataset: str, quantity: str,
-                 setting: float = 0.0) -> pd.Series:
-    """Median over repeats of one quantity as a Series indexed by N."""
-    rows = summary[(summary["dataset"] == dataset) & (summary["quantity"] == quantity)
-                   & np.isclose(summary["setting"], setting)]
-    return rows.set_index("N")["median"].sort_index()
+def repeat_values(table: pd.DataFrame, dataset: str, quantity: str,
+                  setting: float = 0.0) -> pd.DataFrame:
+    """One quantity of the per-repeat table of :func:`sweep`: rows N (sorted), columns the repeats
+    (sorted), so that column r of two quantities is the same train/test split."""
+    rows = table[(table["dataset"] == dataset) & (table["quantity"] == quantity)
+                 & np.isclose(table["setting"], setting)]
+    return rows.pivot(index="N", columns="repeat", values="value").sort_index().sort_index(axis=1)
+
+
+def peak_flanks(sizes: Sequence[int], threshold: int) -> tuple[int, int]:
+    """The two N that :func:`peak_height` compares N = D with: D // 2 and 2 D, clipped to the
+    smallest and largest N of ``sizes``."""
+    return max(threshold // 2, int(min(sizes))), min(2 * threshold, int(max(sizes)))
 
 
 def peak_height(curve: pd.Series, threshold: int) -> float:
@@ -226,6 +233,34 @@ def peak_height(curve: pd.Series, threshold: int) -> float:
     Values well above 1 mean a peak at the interpolation threshold; near 1, none. The largest
     available N is used when 2 D is beyond the sweep.
     """
-    over = curve.loc[max(threshold // 2, int(curve.index.min()))]
-    under = curve.loc[min(2 * threshold, int(curve.index.max()))]
+    over, under = (curve.loc[n] for n in peak_flanks(curve.index, threshold))
     return float(curve.loc[threshold] / np.sqrt(over * under))
+
+
+def gradient_descent_solution(X: np.ndarray, y: np.ndarray, steps: int, learning_rate: float,
+                              start: np.ndarray | None = None) -> np.ndarray:
+    """``steps`` steps of full-batch gradient descent on ``||X beta - y||^2 / 2`` from ``start``
+    (zero by default), each ``beta -= learning_rate * X^T (X beta - y)``.
+
+    From zero every iterate lies in the row space of ``X``, so on an over-parameterised problem
+    (N < D) the limit is the minimum-norm interpolant :func:`min_norm_solution`; a component of
+    ``start`` outside the row space is never changed.
+    """
+    beta = np.zeros(X.shape[1]) if start is None else np.array(start, dtype=float)
+    for _ in range(steps):
+        beta -= learning_rate * (X.T @ (X @ beta - y))
+    return beta
+
+
+def gradient_descent_budget(X: np.ndarray, tolerance: float) -> tuple[int, float]:
+    """Step count and learning rate ``1 / sigma_max^2`` after which gradient descent from zero is
+    within ``tolerance`` (relative, in exact arithmetic) of the minimum-norm solution.
+
+    With that rate the error along right singular vector i shrinks by ``1 - (sigma_i /
+    sigma_max)^2`` per step; the slowest direction (the smallest non-zero sigma) sets the count.
+    """
+    S = np.linalg.svd(X, compute_uv=False)
+    S = S[S > 1e-15 * S[0]]
+    contraction = 1.0 - (S[-1] / S[0]) ** 2
+    steps = 1 if contraction <= 0 else int(np.ceil(np.log(tolerance) / np.log(contraction)))
+    return steps, float(1.0 / S[0] ** 2)

@@ -69,6 +69,10 @@ PROFILES = profiles(
     paper={"datasets": ["diabetes", "student-teacher", "california-housing"],
            "optional_datasets": ["who-life-expectancy"], "allow_download": True},
 )
+# The paper profile at toy sizes (docs/rehearsal.md): every dataset, ablation and figure, fewer
+# repeats; nothing downloads (missing datasets get synthetic stand-ins).
+REHEARSAL = {"repeats": 4, "polynomial_repeats": 3, "gaussian_repeats": 5, "allow_download": False}
+REHEARSAL_DATASETS = ("california-housing", "who-life-expectancy")
 
 # Counted by hand, not by ddlib.models.cost: linear regression runs in numpy, with no model spec.
 ROW_BYTES = 224  # a row of the long sweep table (7 columns of 8 bytes) x 4 live copies
@@ -81,7 +85,7 @@ def _close_to_one_of(value: float, options: Sequence[float]) -> bool:
 
 
 def _sweep_cost(params: Mapping[str, Any], used: Sequence[str]) -> tuple[float, float]:
-    """Memory [bytes] and FLOP of ``experiment.sweep_summary`` over every dataset used.
+    """Memory [bytes] and FLOP of ``experiment.sweep_table`` over every dataset used.
 
     Per dataset (n points, D features, M = max_train_size, r = repeats; C cut-offs, K ranks and
     A adversarial scales): the largest arrays are five (r, n, D) float64 arrays of test features
