@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ddlib.analysis import grokking_timing, lc_phases
+from ddlib.analysis import grokking_timing
 from ddlib.core.claims import ClaimsTable
 from ddlib.studies.convnet_sharpness import claims as nb02
 from ddlib.studies.decision_regions import claims as nb04
@@ -21,34 +21,12 @@ ONE_RUN = {"dataset": "mnist5k", "seeds": 1}  # notebook 03's rules read one run
 
 
 # =============================================================================================
-# Notebook 03: local complexity
+# Notebook 03: local complexity (grokking timing; the other rules: test_local_complexity_claims.py)
 # =============================================================================================
 def phases_dict(three_phases: bool = True, peak_step: int = 50, lc_peak: float = 2.0) -> dict:
     return {"lc_start": 1.0, "lc_first_min": 0.5, "first_min_step": 10, "lc_peak": lc_peak,
             "peak_step": peak_step, "lc_final_min": 0.25, "final_min_step": 1000,
             "three_phases": three_phases}
-
-
-def test_phase_claims_follow_three_phases_per_radius():
-    claims = ClaimsTable("03")
-    nb03.add_phase_claims(claims, {"fine": phases_dict(True), "coarse": phases_dict(False)}, 0.05,
-                          **ONE_RUN)
-    fine, coarse = claims.rows
-    assert fine["holds"] and not coarse["holds"]
-    assert fine["claim"] == "train LC (fine radius) descends, ascends, then descends again"
-    assert coarse["claim"].startswith("train LC (coarse radius)")
-    assert fine["measured"] == ("1.00 -> 0.50 (step 10) -> 2.00 (step 50) -> 0.25 (step 1000)")
-    assert fine["criterion"] == "each phase changes the smoothed LC by > 0.05 x LC(0)"
-
-
-def test_phase_claims_accept_lc_phases_output():
-    steps = [0, 1, 2, 3, 4, 5, 6, 7, 8]
-    descent_ascent_descent = [4.0, 3.0, 2.0, 2.0, 3.0, 4.0, 4.0, 2.0, 1.0]
-    monotone = [4.0, 3.5, 3.0, 2.5, 2.0, 1.5, 1.0, 0.5, 0.5]
-    claims = ClaimsTable("03")
-    nb03.add_phase_claims(claims, {"fine": lc_phases(steps, descent_ascent_descent, 0.1),
-                                   "coarse": lc_phases(steps, monotone, 0.1)}, 0.1, **ONE_RUN)
-    assert [r["holds"] for r in claims.rows] == [True, False]
 
 
 GROK_TIMING = {"saturation_step": 10, "rise_step": 100, "test_gain": 0.5, "lc_at_rise": 1.0,
@@ -125,101 +103,6 @@ def test_grokking_claim_without_saturation_is_recorded_as_not_holding():
     (row,) = claims.rows
     assert not row["holds"]
     assert "train acc >= 0.99 at step None" in row["measured"] and "nan" in row["measured"]
-
-
-def per_step_table(**columns: list[float]) -> pd.DataFrame:
-    base = {"near_data_fine": [50.0, 100.0, 80.0, 50.0],
-            "near_boundary_fine": [5.0, 10.0, 11.0, 12.0],
-            "near_data_coarse": [20.0, 40.0, 40.0, 40.0],
-            "near_boundary_coarse": [4.0, 8.0, 6.0, 4.0],
-            "total_fine": [1.0, 2.0, 3.0, 4.0]}
-    return pd.DataFrame({**base, **columns}, index=pd.Index([0, 10, 100, 1000], name="step"))
-
-
-def test_count_ratio_is_the_last_count_over_the_count_at_the_peak():
-    table = per_step_table()
-    assert nb03.count_ratio(table, "near_data_fine", 10) == 0.5
-    assert nb03.count_ratio(table, "near_boundary_fine", 10) == 1.2
-    assert nb03.count_ratio(table, "near_data_fine", 0) == 1.0
-    assert nb03.count_ratio(table, "near_boundary_coarse", 100) == pytest.approx(4 / 6)
-    assert math.isnan(nb03.count_ratio(table, "near_data_fine", 1000))  # the peak is the last step
-    zero = per_step_table(near_data_fine=[50.0, 0.0, 80.0, 50.0])
-    assert math.isnan(nb03.count_ratio(zero, "near_data_fine", 10))  # nothing at the peak
-
-
-RADII = {"fine": 0.01, "coarse": 0.1}
-
-
-def migration_rows(table: pd.DataFrame, peak_step: int = 10) -> list[dict]:
-    claims = ClaimsTable("03")
-    nb03.add_migration_claims(claims, table, peak_step, RADII, num_slices=8, **ONE_RUN)
-    assert len(claims.rows) == 2
-    return claims.rows
-
-
-@pytest.mark.parametrize(("near_data", "holds"), [
-    (50.0, True),  # x0.50
-    (89.0, True),
-    (90.0, False),  # x0.90: "fewer" is strictly below 0.9
-    (95.0, False),
-])
-def test_migration_near_data_needs_a_ratio_below_0_9(near_data, holds):
-    table = per_step_table(near_data_fine=[50.0, 100.0, 80.0, near_data],
-                           near_data_coarse=[1.0, 100.0, 1.0, 200.0])  # coarse must not matter
-    row = migration_rows(table)[0]
-    assert row["holds"] is holds
-    assert f"r = 0.01: near data x{near_data / 100:.2f}" in row["measured"]
-    assert row["measured"].startswith("step 10 (LC peak) -> 1000, exact partitions of 8 slices; ")
-
-
-@pytest.mark.parametrize(("near_boundary", "holds"), [
-    (12.0, True),  # x1.20
-    (9.0, True),  # x0.90 is not "fewer"
-    (8.0, False),  # x0.80
-])
-def test_migration_near_boundary_needs_a_ratio_of_at_least_0_9(near_boundary, holds):
-    table = per_step_table(near_boundary_fine=[5.0, 10.0, 11.0, near_boundary],
-                           near_boundary_coarse=[1.0, 10.0, 1.0, 1.0])  # coarse x0.10 ignored
-    row = migration_rows(table)[1]
-    assert row["holds"] is holds
-    assert row["measured"] == f"near boundary x{near_boundary / 10:.2f} at r = 0.01"
-
-
-def test_migration_measured_text_lists_every_radius():
-    measured = migration_rows(per_step_table())[0]["measured"]
-    assert measured.endswith("r = 0.01: near data x0.50, near boundary x1.20, "
-                             "r = 0.1: near data x1.00, near boundary x0.50")
-
-
-def test_migration_claims_do_not_hold_when_the_ratio_is_undefined():
-    assert [r["holds"] for r in migration_rows(per_step_table(), peak_step=1000)] == [False, False]
-
-
-@pytest.mark.parametrize(("fine", "holds"), [(0.5, True), (0.9, True), (0.49, False),
-                                             (-0.8, False), (NAN, False)])
-def test_correlation_claim_needs_spearman_at_least_0_5_at_the_fine_radius(fine, holds):
-    claims = ClaimsTable("03")
-    nb03.add_correlation_claim(claims, {"fine": fine, "coarse": 0.95 if not holds else -1.0},
-                               **ONE_RUN)
-    (row,) = claims.rows
-    assert row["holds"] is holds
-    assert row["measured"].startswith(f"Spearman fine {fine:.2f}, Spearman coarse ")
-
-
-@pytest.mark.parametrize(("plain", "normed", "holds"), [
-    (True, False, True),
-    (True, True, False),
-    (False, False, False),
-    (False, True, False),
-])
-def test_batchnorm_claim_truth_table(plain, normed, holds):
-    claims = ClaimsTable("03")
-    nb03.add_batchnorm_claim(claims, {"second_descent": plain, "three_phases": plain},
-                             {"second_descent": normed, "three_phases": normed},
-                             dataset="cifar10", seeds=1)
-    (row,) = claims.rows
-    assert row["holds"] is holds
-    assert row["measured"] == f"second descent without BN: {plain}, with BN: {normed}"
 
 
 # =============================================================================================
@@ -682,14 +565,6 @@ def test_nb02_confidence_is_the_seed_band_at_the_compared_widths():
     assert rows[6]["confidence"].startswith("noisy mean ± std over 2 seeds: w = 4: 1 ± 0")
     one_seed = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
     assert {r["confidence"] for r in one_seed} == {"1 seed, no band", ""}  # "" for the accuracy
-
-
-def test_nb03_rows_of_one_run_say_so():
-    claims = ClaimsTable("03")
-    nb03.add_phase_claims(claims, {"fine": phases_dict()}, 0.05, dataset="mnist5k", seeds=1)
-    nb03.add_correlation_claim(claims, {"fine": 0.9}, dataset="mnist5k", seeds=1)
-    assert [r["confidence"] for r in claims.rows] == ["1 seed, no band", ""]
-    assert [r["dataset"] for r in claims.rows] == ["mnist5k", "mnist5k"]
 
 
 def test_nb04_width_peak_must_clear_its_margin_in_the_bootstrap_over_planes():

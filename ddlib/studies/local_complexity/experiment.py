@@ -132,23 +132,33 @@ def image_config(
     return config
 
 
-def partition_statistics(run: Run, num_slices: int, radii: Mapping[str, float]) -> Any:
+ANCHORS = ("train", "test")  # the points the slices of :func:`partition_statistics` pass through
+
+
+def partition_statistics(run: Run, num_slices: int, radii: Mapping[str, float],
+                         anchors: str = "train") -> Any:
     """Exact region counts on 2D slices at every kept checkpoint of an MLP run (cached in the run).
 
-    Each slice passes through three training points of different classes
-    (``partition2d.anchor_triples``); the plane coordinates are input-space distances. Per
-    (step, slice): the number of regions of the slice, and for every named radius the regions
-    whose interior point lies within that radius of the three training points
-    (``near_data_<name>``) and of the decision boundary (``near_boundary_<name>``).
+    Each slice passes through three training points (``anchors="train"``) or three test points
+    (``anchors="test"``) of different classes (``partition2d.anchor_triples``); the plane
+    coordinates are input-space distances. Per (step, slice): the number of regions of the slice,
+    and for every named radius the regions whose interior point lies within that radius of the
+    three anchor points (``near_data_<name>``) and of the decision boundary
+    (``near_boundary_<name>``). The slices through test points are a post-hoc measurement of the
+    kept checkpoints (Humayun et al.: regions "migrate away from training and test samples").
     """
+    if anchors not in ANCHORS:
+        raise ValueError(f"anchors={anchors!r} is not allowed; use one of {list(ANCHORS)}")
+
     def compute() -> pd.DataFrame:
         data = training_data(run.config)
-        triples = partition2d.anchor_triples(data.y_train, num_slices)
+        x, y = (data.x_train, data.y_train) if anchors == "train" else (data.x_test, data.y_test)
+        triples = partition2d.anchor_triples(y, num_slices)
         rows = []
         for step in run.config["checkpoint_steps"]:  # a missing one raises, never skipped
             model = load_model(run, step)
             for index, triple in enumerate(triples):
-                plane = partition2d.plane_through(data.x_train[triple])
+                plane = partition2d.plane_through(x[triple])
                 start = time.perf_counter()
                 partition = partition2d.exact_partition(model, plane)
                 row = {"step": step, "slice": index, "regions": partition.num_regions}
@@ -164,7 +174,8 @@ def partition_statistics(run: Run, num_slices: int, radii: Mapping[str, float]) 
         return pd.DataFrame(rows)
 
     label = "_".join(f"{name}{radius:g}" for name, radius in sorted(radii.items()))
-    return run.cached(f"partitions_{num_slices}slices_{label}", compute)
+    prefix = "partitions" if anchors == "train" else f"partitions_{anchors}"  # train: the old name
+    return run.cached(f"{prefix}_{num_slices}slices_{label}", compute)
 
 
 def partition_trends(stats: pd.DataFrame, metrics: pd.DataFrame,
@@ -261,6 +272,7 @@ class LocalComplexityResult:
     main_run: Run  # the main MLP run
     main: pd.DataFrame  # its logged metrics (LC per role, radius and layer; accuracies)
     phases: dict[str, dict[str, Any]]  # ddlib.analysis.lc_phases of its train LC, per radius
+    test_phases: dict[str, dict[str, Any]]  # the same of its test LC, per radius
     depth_runs: dict[int, Run]  # {depth: run} of the depth sweep
     width_runs: dict[int, Run]  # {width: run} of the width sweep
     sweep_phases: pd.DataFrame  # phases of the fine train LC of every depth and width run
@@ -274,11 +286,16 @@ class LocalComplexityResult:
     shown: dict[str, int]  # {title: kept checkpoint} of the partitions figure
     peak_checkpoint: int  # the kept checkpoint nearest to the fine train-LC peak
     partition_stats: pd.DataFrame  # :func:`partition_statistics` of the main run
+    test_partition_stats: pd.DataFrame  # the same on slices through test points
     per_step: pd.DataFrame  # region counts per kept step (mean over slices)
     lc_at: pd.DataFrame  # the main run's metrics at those steps
     correlation: dict[str, float]  # Spearman correlation of near-data regions and train LC, per radius
     cifar: dict[str, Run] = field(default_factory=dict)  # {label: run} with ``run_cifar``
-    cifar_phases: dict[str, dict[str, Any]] = field(default_factory=dict)  # CNN with and without BN
+    cifar_phases: dict[str, dict[str, Any]] = field(default_factory=dict)  # of every CIFAR run
+
+    def sweep_metrics(self, runs: Mapping[Any, Run]) -> dict[Any, pd.DataFrame]:
+        """{key: logged metrics} of a sweep's runs (e.g. :attr:`depth_runs`), as the claims read them."""
+        return {key: run.metrics() for key, run in runs.items()}
 
     def sweep_phase_table(self) -> pd.DataFrame:
         """The columns of :attr:`sweep_phases` the notebook shows."""
@@ -303,8 +320,8 @@ def run(params: Params, device: str = "auto") -> LocalComplexityResult:
     min_change = params["phase_min_change"]
     (main_run,) = train_runs(params, [main_config(params)], store, device)
     main = main_run.metrics()
-    phases = {radius: lc_phases(main["step"], main[f"lc_train_{radius}"], min_change)
-              for radius in params["radii"]}
+    phases, test_phases = ({radius: lc_phases(main["step"], main[f"lc_{role}_{radius}"], min_change)
+                            for radius in params["radii"]} for role in ("train", "test"))
 
     depths, widths = params["depths"], params["widths"]
     depth_runs = dict(zip(depths, train_runs(
@@ -341,15 +358,17 @@ def run(params: Params, device: str = "auto") -> LocalComplexityResult:
     labels = [f"digit {int(data.y_train[i])}" for i in triples[0]]
     stats = partition_statistics(main_run, params["num_slices"], params["radii"])
     per_step, lc_at, correlation = partition_trends(stats, main, params["radii"])
+    test_stats = partition_statistics(main_run, params["num_slices"], params["radii"], "test")
 
     cifar: dict[str, Run] = {}
     cifar_phases: dict[str, dict[str, Any]] = {}
     if params["run_cifar"]:
         configs = cifar_configs(params)
         cifar = dict(zip(configs, train_runs(params, list(configs.values()), store, device)))
-        cifar_phases = {name: _fine_phases(cifar[name], min_change) for name in ("CNN", "CNN + BN")}
+        cifar_phases = {name: _fine_phases(run, min_change) for name, run in cifar.items()}
 
     return LocalComplexityResult(
-        main_run, main, phases, depth_runs, width_runs, sweep_phases, size_runs, grok_runs, grok,
-        timing, grok_phases, plane, labels, shown, nearest_in_log(checkpoints, fine["peak_step"]),
-        stats, per_step, lc_at, correlation, cifar, cifar_phases)
+        main_run, main, phases, test_phases, depth_runs, width_runs, sweep_phases, size_runs,
+        grok_runs, grok, timing, grok_phases, plane, labels, shown,
+        nearest_in_log(checkpoints, fine["peak_step"]), stats, test_stats, per_step, lc_at,
+        correlation, cifar, cifar_phases)
