@@ -57,7 +57,8 @@ def width_search(params: Any, claims: ClaimsTable) -> None:
     print(table.round(3).to_string(index=False))
     thresholds = experiment.thresholds_by_noise(table, params.interpolation_tolerance)
     nb04_claims.width_curve_peaks(claims, table, thresholds, "test_error", True, "test error peaks",
-                                  params.peak_margin, params.data["name"], len(params.width_seeds))
+                                  params.peak_margin, params.data["name"], len(params.width_seeds),
+                                  experiment.width_test_outcomes(runs, "cpu"))
 
 
 def architecture_search(params: Any, claims: ClaimsTable) -> None:
@@ -73,13 +74,14 @@ def architecture_search(params: Any, claims: ClaimsTable) -> None:
     predictions = experiment.run_predictions(list(runs.values()), planes, plane_spec,
                                      chunk_size=params.chunk_size, device="cpu")
     print(experiment.architecture_summary(runs, predictions).round(3).to_string())
-    matrix = experiment.similarity_matrix_of(runs, predictions, params.architectures)
+    pairs = experiment.similarity_pairs_of(runs, predictions, params.architectures)
+    matrix = experiment.matrix_of_pairs(pairs)
     print(matrix.round(3).to_string())
     rho, entries = nb04_claims.rank_correlation(
-        matrix, nb04_claims.paper_reference_matrix(params.architectures, kinds))
+        matrix, nb04_claims.paper_reference_matrix(params.architectures))
     seeds = len(params.seeds)
-    nb04_claims.same_architecture_more_similar(claims, matrix, kinds, params.data["name"], seeds)
-    nb04_claims.convolutional_models_closer(claims, matrix, kinds, params.data["name"], seeds)
+    nb04_claims.same_architecture_more_similar(claims, pairs, kinds, params.data["name"], seeds)
+    nb04_claims.convolutional_models_closer(claims, pairs, kinds, params.data["name"], seeds)
     nb04_claims.matrix_ranks_like_paper(claims, rho, entries, params.data["name"], seeds)
 
 

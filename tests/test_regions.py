@@ -210,36 +210,6 @@ def test_bad_parameters_raise(images):
 # --- study helpers (ddlib.studies.decision_regions.experiment) and the notebook's profiles -------------------------------
 
 
-def test_family_means_and_paper_reference():
-    import pandas as pd
-
-    from ddlib.studies.decision_regions.claims import (
-        family_means,
-        paper_reference_matrix,
-        rank_correlation,
-    )
-
-    labels = ["ResNet18", "VGG", "ViT", "MLP"]
-    kinds = {"ResNet18": "conv", "VGG": "conv", "ViT": "vit", "MLP": "mlp"}
-    values = [
-        [0.9, 0.8, 0.6, 0.4],
-        [0.8, 0.85, 0.5, 0.45],
-        [0.6, 0.5, 0.7, 0.3],
-        [0.4, 0.45, 0.3, 0.5],
-    ]
-    matrix = pd.DataFrame(values, index=labels, columns=labels)
-    means = family_means(matrix, kinds)
-    assert means["same_architecture"] == pytest.approx((0.9 + 0.85 + 0.7 + 0.5) / 4)
-    assert means["cross_architecture"] == pytest.approx((0.8 + 0.6 + 0.4 + 0.5 + 0.45 + 0.3) / 6)
-    assert means["conv_conv"] == pytest.approx(0.8)
-    assert means["conv_patch"] == pytest.approx((0.6 + 0.5) / 2)
-    reference = paper_reference_matrix(labels, kinds)
-    assert reference.loc["VGG", "VGG"] == 0.79 and reference.loc["ViT", "ResNet18"] == 0.63
-    assert reference.loc["MLP", "VGG"] == 0.455
-    rho, entries = rank_correlation(reference, reference)
-    assert rho == pytest.approx(1.0) and entries == 10
-
-
 def test_plane_predictions_are_cached_and_corrupt_caches_recomputed(tmp_path, images):
     from ddlib.core.store import RunStore
     from ddlib.models import build_model

@@ -37,38 +37,78 @@ def region_similarity(pred_a: Tensor, pred_b: Tensor) -> float:
     return float(region_similarity_per_plane(pred_a, pred_b).mean())
 
 
+def group_similarity_per_plane(group_a: Sequence[Tensor], group_b: Sequence[Tensor] | None = None,
+                               ) -> Tensor | None:
+    """Region similarity per plane between two groups of models, averaged over model pairs: [P].
+
+    With ``group_b`` every pair (model of A, model of B); without it the pairs of distinct models
+    of ``group_a`` (seed-to-seed similarity: the reproducibility of one architecture). None when
+    there is no pair (a single model and no ``group_b``). All models are on the same planes.
+    """
+    if group_b is None:
+        pairs = list(itertools.combinations(group_a, 2))
+    else:
+        pairs = list(itertools.product(group_a, group_b))
+    if not pairs:
+        return None
+    return torch.stack([region_similarity_per_plane(p, q) for p, q in pairs]).mean(dim=0)
+
+
+def similarity_pairs_per_plane(predictions: Mapping[str, Sequence[Tensor]]) -> pd.DataFrame:
+    """Region similarity per plane for every pair of groups (e.g. architectures x seeds).
+
+    ``predictions[name]`` holds one argmax tensor [P, R, R] per seed, all on the same planes. One
+    row per pair (first, second) with ``first`` not after ``second`` in the order of
+    ``predictions`` (the diagonal rows first == second compare distinct seeds of one group, NaN for
+    a single seed), one column per plane: the units of a bootstrap over planes, paired across
+    pairs. Row means are the entries of :func:`similarity_matrix`.
+    """
+    names = list(predictions)
+    if not names:
+        raise ValueError("predictions must contain at least one group")
+    rows, index = [], []
+    for i, j in itertools.combinations_with_replacement(range(len(names)), 2):
+        group_a = predictions[names[i]]
+        values = group_similarity_per_plane(group_a, None if i == j else predictions[names[j]])
+        planes = len(group_a[0])
+        rows.append(np.full(planes, np.nan) if values is None else values.numpy())
+        index.append((names[i], names[j]))
+    return pd.DataFrame(np.stack(rows), index=pd.MultiIndex.from_tuples(index, names=["first",
+                                                                                      "second"]))
+
+
 def similarity_matrix(predictions: Mapping[str, Sequence[Tensor]]) -> pd.DataFrame:
     """Mean region similarity between groups of models (e.g. architectures x seeds).
 
     ``predictions[name]`` holds one argmax tensor [P, R, R] per seed, all on the same planes.
     Off-diagonal entries average over every pair (seed of A, seed of B); a diagonal entry averages
     over pairs of distinct seeds of the same group (NaN for a group with a single seed), which is
-    the reproducibility of that architecture (Fig. 2 of Somepalli et al.).
+    the reproducibility of that architecture (Fig. 2 of Somepalli et al.). The plane means of
+    :func:`similarity_pairs_per_plane`.
     """
-    names = list(predictions)
-    if not names:
-        raise ValueError("predictions must contain at least one group")
+    return matrix_of_pairs(similarity_pairs_per_plane(predictions))
+
+
+def matrix_of_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The symmetric similarity matrix of the plane means of :func:`similarity_pairs_per_plane`."""
+    names = list(dict.fromkeys(pairs.index.get_level_values("first")))
     matrix = pd.DataFrame(np.nan, index=names, columns=names, dtype=float)
-    for i, j in itertools.combinations_with_replacement(range(len(names)), 2):
-        group_a, group_b = predictions[names[i]], predictions[names[j]]
-        if i == j:
-            pairs = [
-                (group_a[s], group_a[t]) for s, t in itertools.combinations(range(len(group_a)), 2)
-            ]
-        else:
-            pairs = list(itertools.product(group_a, group_b))
-        if pairs:
-            value = float(np.mean([region_similarity(p, q) for p, q in pairs]))
-            matrix.iloc[i, j] = matrix.iloc[j, i] = value
+    for (first, second), value in pairs.mean(axis=1).items():
+        matrix.loc[first, second] = matrix.loc[second, first] = float(value)
     return matrix
+
+
+def pairwise_similarity_per_plane(predictions: Sequence[Tensor]) -> Tensor:
+    """Seed-to-seed similarity per plane of one group, averaged over its pairs of models: [P]."""
+    values = group_similarity_per_plane(predictions)
+    if values is None:
+        raise ValueError("predictions must hold at least two models to form a pair")
+    return values
 
 
 def pairwise_similarity(predictions: Sequence[Tensor]) -> float:
     """Mean similarity over all pairs of distinct models of one group (seed-to-seed similarity)."""
-    pairs = list(itertools.combinations(predictions, 2))
-    if not pairs:
-        raise ValueError("predictions must hold at least two models to form a pair")
-    return float(np.mean([region_similarity(p, q) for p, q in pairs]))
+    return float(pairwise_similarity_per_plane(predictions).mean())
 
 
 def fragmentation(label_images: Tensor, connectivity: int = 8) -> Tensor:

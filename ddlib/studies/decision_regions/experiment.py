@@ -40,14 +40,17 @@ from ddlib.metrics.decision_planes import (
 )
 from ddlib.metrics.similarity import (
     fragmentation,
+    matrix_of_pairs,
     pairwise_similarity,
+    pairwise_similarity_per_plane,
     region_similarity,
     region_similarity_per_plane,
-    similarity_matrix,
+    similarity_pairs_per_plane,
 )
 from ddlib.models import build_model, parameter_count
 from ddlib.models.zoo import zoo_specs
 from ddlib.training import load_model
+from ddlib.training.evaluation import per_image_test_outcomes
 
 CONVOLUTIONAL = ("convnet", "preact_resnet18", "wide_resnet", "densenet", "vgg")
 PATCH_BASED = ("vit", "mlp_mixer")
@@ -229,6 +232,13 @@ def family_kind(spec: Mapping[str, Any]) -> str:
     )
 
 
+def widen_factors(specs: Mapping[str, Mapping[str, Any]], labels: Sequence[str]) -> dict[str, int]:
+    """{label: widen factor} of the WideResNets among ``labels`` (the "wide architectures" of
+    Somepalli et al.'s abstract)."""
+    return {label: int(specs[label]["widen"]) for label in labels
+            if specs[label]["name"] == "wide_resnet"}
+
+
 def planes_on_test_set(
     data: ClassificationData,
     data_spec: Mapping[str, Any],
@@ -362,6 +372,52 @@ def width_plane_values(
     return {"fragmentation": frame(fragments), "similarity": frame(similarities)}
 
 
+def width_test_outcomes(runs: Mapping[tuple[float, int, int], Run],
+                        device: str = "auto") -> pd.DataFrame:
+    """Per-image test outcomes of the width study, for a bootstrap over test images.
+
+    A (label noise, width) row index and one column per test image: the fraction of seeds that
+    misclassify it (:func:`ddlib.training.evaluation.per_image_test_outcomes`, cached per run). Every
+    run of the sweep is scored on the same test split, so the columns pair the widths; the row
+    means are the ``test_error`` of :func:`width_table`.
+    """
+    rows = {}
+    for noise, width in sorted({(n, w) for n, w, _ in runs}):
+        seeds = sorted(s for n, w, s in runs if (n, w) == (noise, width))
+        rows[(noise, width)] = np.mean([per_image_test_outcomes(runs[(noise, width, s)], device)
+                                        ["wrong"].to_numpy(dtype=float) for s in seeds], axis=0)
+    index = pd.MultiIndex.from_tuples(list(rows), names=["label_noise", "width"])
+    return pd.DataFrame(np.stack(list(rows.values())), index=index)
+
+
+def optimizer_plane_values(predictions: Mapping[tuple[str, str, int], Tensor]) -> pd.DataFrame:
+    """Seed-to-seed similarity per plane of the optimiser table, for a bootstrap over planes: an
+    (architecture, optimiser) row index, one column per plane (the same planes in every row), each
+    row averaged over the pairs of distinct seeds; row means are :func:`optimizer_table`'s
+    ``similarity``. ``predictions`` keyed by (optimiser, architecture, seed)."""
+    rows = {}
+    for name, label in dict.fromkeys((n, a) for n, a, _ in predictions):
+        group = [p for (n, a, _), p in predictions.items() if (n, a) == (name, label)]
+        rows[(label, name)] = pairwise_similarity_per_plane(group).numpy()
+    index = pd.MultiIndex.from_tuples(list(rows), names=["architecture", "optimizer"])
+    return pd.DataFrame(np.stack(list(rows.values())), index=index)
+
+
+def distillation_plane_values(teacher: Tensor, vanilla: Mapping[tuple[str, int], Tensor],
+                              distilled: Mapping[tuple[str, int], Tensor]) -> pd.DataFrame:
+    """Similarity to the teacher per plane, for a bootstrap over planes: a (student, training) row
+    index ("vanilla" or "distilled"), one column per plane, each row averaged over the student's
+    seeds; row means are :func:`distillation_table`'s ``similarity_to_teacher``."""
+    rows = {}
+    for label in dict.fromkeys(a for a, _ in distilled):
+        for kind, predictions in (("vanilla", vanilla), ("distilled", distilled)):
+            students = [p for (a, _), p in predictions.items() if a == label]
+            rows[(label, kind)] = np.mean(
+                [region_similarity_per_plane(teacher, p).numpy() for p in students], axis=0)
+    index = pd.MultiIndex.from_tuples(list(rows), names=["student", "training"])
+    return pd.DataFrame(np.stack(list(rows.values())), index=index)
+
+
 def similarity_to(reference: Tensor, predictions: Sequence[Tensor]) -> float:
     """Mean region similarity of each of ``predictions`` to one reference model (e.g. a teacher)."""
     return float(np.mean([region_similarity(reference, p) for p in predictions]))
@@ -412,14 +468,22 @@ def distillation_table(
     return pd.DataFrame(rows)
 
 
+def similarity_pairs_of(
+    runs: Mapping[tuple[str, int], Run], predictions: Tensor, labels: Sequence[str]
+) -> pd.DataFrame:
+    """Per-plane similarity of every pair of architectures (:func:`similarity_pairs_per_plane`)
+    from predictions stacked in the order of ``runs``: the units of the matrix claims' bootstrap."""
+    grouped: dict[str, list[Tensor]] = {label: [] for label in labels}
+    for (label, _), prediction in zip(runs, predictions, strict=True):
+        grouped[label].append(prediction)
+    return similarity_pairs_per_plane(grouped)
+
+
 def similarity_matrix_of(
     runs: Mapping[tuple[str, int], Run], predictions: Tensor, labels: Sequence[str]
 ) -> pd.DataFrame:
     """Similarity matrix over architectures from predictions stacked in the order of ``runs``."""
-    grouped: dict[str, list[Tensor]] = {label: [] for label in labels}
-    for (label, _), prediction in zip(runs, predictions, strict=True):
-        grouped[label].append(prediction)
-    return similarity_matrix(grouped)
+    return matrix_of_pairs(similarity_pairs_of(runs, predictions, labels))
 
 
 def architecture_summary(runs: Mapping[tuple[str, int], Run], predictions: Tensor) -> pd.DataFrame:
@@ -479,14 +543,18 @@ class DecisionRegionsResult:
     architecture_predictions: Tensor  # [M, P, R, R] on ``planes``, in the order of the runs
     figure_predictions: Tensor  # the same models on ``figure_planes``
     matrix: pd.DataFrame  # architecture similarity matrix
+    matrix_planes: pd.DataFrame  # :func:`similarity_pairs_of`: the matrix per plane
     optimizer_runs: dict[tuple[str, str, int], Run]
     optimizer_table: pd.DataFrame  # :func:`optimizer_table`
+    optimizer_planes: pd.DataFrame  # :func:`optimizer_plane_values`
     distillation_runs: dict[tuple[str, int], Run]
     distillation_table: pd.DataFrame  # :func:`distillation_table`
+    distillation_planes: pd.DataFrame  # :func:`distillation_plane_values`
     width_runs: dict[tuple[float, int, int], Run]
     width_dataset: ClassificationData  # the width study's own split and normalisation
     width_table: pd.DataFrame  # :func:`width_table`
     width_planes: dict[str, pd.DataFrame]  # :func:`width_plane_values`, for the bootstrap
+    width_test_images: pd.DataFrame  # :func:`width_test_outcomes`, for the bootstrap
     thresholds: dict[float, int | None]  # interpolation threshold per label-noise rate
 
     def architecture_table(self, architectures: Sequence[str]) -> pd.DataFrame:
@@ -526,10 +594,11 @@ def run(params: Params, device: str = "auto") -> DecisionRegionsResult:
     arch_runs = train_architecture_study(params, specs, **shape, device=device)
     arch_predictions = predict(arch_runs, planes, plane_spec)
     figure_predictions = predict(arch_runs, figure_planes, figure_spec)
-    matrix = similarity_matrix_of(arch_runs, arch_predictions, params["architectures"])
+    matrix_planes = similarity_pairs_of(arch_runs, arch_predictions, params["architectures"])
 
     opt_runs = train_all(params, optimizer_configs(params, specs), device=device)
-    opt_table = optimizer_table(opt_runs, dict(zip(opt_runs, predict(opt_runs, planes, plane_spec))))
+    opt_predictions = dict(zip(opt_runs, predict(opt_runs, planes, plane_spec)))
+    opt_table = optimizer_table(opt_runs, opt_predictions)
 
     distill_runs = train_all(params, distillation_configs(params, specs), device=device)
     distilled = dict(zip(distill_runs, predict(distill_runs, planes, plane_spec)))
@@ -549,6 +618,8 @@ def run(params: Params, device: str = "auto") -> DecisionRegionsResult:
     widths = width_table(width_runs, width_predictions)
     return DecisionRegionsResult(
         dataset, specs, kinds, planes, figure_planes, anchor_classes, arch_runs, arch_predictions,
-        figure_predictions, matrix, opt_runs, opt_table, distill_runs, distill_table, width_runs,
-        width_dataset, widths, width_plane_values(width_runs, width_predictions),
+        figure_predictions, matrix_of_pairs(matrix_planes), matrix_planes, opt_runs, opt_table,
+        optimizer_plane_values(opt_predictions), distill_runs, distill_table,
+        distillation_plane_values(teacher, vanilla, distilled), width_runs, width_dataset, widths,
+        width_plane_values(width_runs, width_predictions), width_test_outcomes(width_runs, device),
         thresholds_by_noise(widths, params["interpolation_tolerance"]))

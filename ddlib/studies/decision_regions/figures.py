@@ -207,7 +207,7 @@ def matrix_comparison_figure(
     )
     similarity_heatmap(axes[0], measured, "measured", vmin=low)
     similarity_heatmap(
-        axes[1], reference, "Somepalli et al. (poster; family averages off the diagonal)", vmin=low
+        axes[1], reference, "Somepalli et al. (poster, as printed)", vmin=low
     )
     fig.suptitle(f"Spearman rank correlation over the entries both report: {rho:.2f}")
     if caption:
