@@ -22,7 +22,8 @@ COLUMNS = ["notebook", "claim", "role", "dataset", "seeds", "measured", "confide
            "holds"]
 # A headline claim is stated in the paper's abstract, a contribution bullet or a figure caption's
 # main sentence; a secondary one elsewhere in its text. An implementation check is no claim of the
-# paper: an identity that only a numerical bug can break (counted apart from the reproduced claims).
+# paper (counted apart from the reproduced claims): an identity that only a numerical bug can
+# break, or an agreement with numbers the paper prints (notebook 04's similarity matrix).
 ROLES = ("headline", "secondary", "implementation check")
 SHOWN = COLUMNS[1:]  # the columns of a notebook's own table (the notebook is its title)
 REHEARSAL_PREFIX = "[rehearsal] "  # how every claim saved by a rehearsal begins
