@@ -15,14 +15,18 @@ from __future__ import annotations
 import ast
 import copy
 import os
+import tempfile
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ddlib.core import data
 from ddlib.core.checks import closest_name
 from ddlib.core.data_sources import CIFAR10_CANDIDATES, CIFAR10_OR_FALLBACK, choose_cifar10
 from ddlib.core.params import Params
 from ddlib.core.paths import REHEARSAL_OUTPUT, rehearsal_runs_root, runs_root
+from ddlib.core.standins import prepare_data_folder
 from ddlib.execution import validate_executor
 from ddlib.studies.convnet_sharpness import params as convnet_sharpness_params
 from ddlib.studies.decision_regions import params as decision_regions_params
@@ -156,7 +160,7 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
     params.profile = REHEARSAL_OUTPUT if rehearse else profile
     params.rehearsal = rehearse
     if rehearse:
-        _use_rehearsal_store()
+        _prepare_rehearsal(module)
     params.executor, params.executor_options = executor, copy.deepcopy(dict(executor_options))
     module.validate(params)
     return params
@@ -169,7 +173,10 @@ def rehearsal_values(notebook: str) -> dict[str, Any]:
     runs in minutes on a CPU. Prints what it shrank."""
     module = profile_module(notebook)
     paper = module.PROFILES["paper"]
-    shrunk = module.REHEARSAL
+    shrunk = getattr(module, "REHEARSAL", None)
+    if shrunk is None:
+        raise ValueError(f"notebook {notebook_key(notebook)} declares no REHEARSAL sizes yet; it "
+                         "cannot be rehearsed")
     unknown = sorted(set(shrunk) - set(paper))
     if unknown:
         raise ValueError(f"REHEARSAL of notebook {notebook_key(notebook)} names {unknown}, which "
@@ -180,11 +187,19 @@ def rehearsal_values(notebook: str) -> dict[str, Any]:
     return {**paper, **copy.deepcopy(shrunk)}
 
 
-def _use_rehearsal_store() -> None:
+def _prepare_rehearsal(module: ModuleType) -> None:
     """Point this process (and the workers it starts) at the rehearsal's own run store, so that no
-    rehearsal run can be mistaken for, or mixed with, a real one."""
-    if runs_root().name != REHEARSAL_OUTPUT:
-        os.environ["DDLIB_RUNS"] = str(rehearsal_runs_root())
+    rehearsal run can be mistaken for, or mixed with, a real one, and at a temporary data folder
+    holding the real files of the study's paper datasets where they are on disk and synthetic
+    stand-ins (:mod:`ddlib.core.standins`, announced) of the others, read with torchvision's md5
+    checks off. Runs once per process."""
+    if runs_root().name == REHEARSAL_OUTPUT:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="ddlib-rehearsal-data-"))
+    prepare_data_folder(folder, module.REHEARSAL_DATASETS)
+    os.environ["DDLIB_RUNS"] = str(rehearsal_runs_root())
+    os.environ["DDLIB_DATA"] = str(folder)
+    data.VERIFY_INTEGRITY = False
 
 
 def _get(params: Mapping[str, Any], path: tuple[str, ...]) -> Any:
