@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerate every figure family: executes the notebooks with papermill for one profile.
-#   ./run_all.sh [--profile smoke|laptop|paper] [--rehearse] [--only 01,03] [--jobs N] [-p name value ...]
-#                [-y name yaml ...] [--executor local|slurm|ray] [--executor-opt key=value ...]
+#   ./run_all.sh [--profile smoke|laptop|paper] [--rehearse] [--yes] [--only 01,03] [--jobs N]
+#                [-p name value ...] [-y name yaml ...] [--executor local|slurm|ray] [--executor-opt key=value ...]
+# --profile paper first prints each notebook's estimated GPU-hours, memory and downloads and, from
+# a terminal, asks before starting (--yes skips the question; without a terminal it never asks).
 # --rehearse (with --profile paper) runs every code path of the paper profile at toy sizes, on
 # synthetic stand-ins of missing datasets, into its own run store, figures and reports under the
 # name paper-rehearsal: see docs/rehearsal.md.
@@ -19,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 # wait until one background notebook ends: `wait -n` where bash has it (>= 4.3), else poll
 # (macOS ships bash 3.2)
 wait_for_one() {
@@ -31,11 +33,12 @@ wait_for_one() {
 }
 cores="$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)"  # Linux, POSIX, macOS
 profile=laptop; only=""; jobs=$(( cores < 2 ? 1 : 2 )); names=(); values=(); kinds=()
-executor=""; executor_opts=(); rehearse=0
+executor=""; executor_opts=(); rehearse=0; yes=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="${2:?--profile needs a value}"; shift 2 ;;
     --rehearse) rehearse=1; shift ;;
+    --yes) yes=1; shift ;;
     --only) only="${2:?--only needs a value such as 01,03}"; shift 2 ;;
     --jobs) jobs="${2:?--jobs needs a number}"; shift 2
             [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run_all.sh: --jobs '$jobs' is not allowed; use a positive integer"; exit 2; } ;;
@@ -72,6 +75,13 @@ executor_args=()
 if [ -n "$executor" ]; then
   executor_yaml="$($py -m ddlib.execution options "$executor" "${executor_opts[@]+"${executor_opts[@]}"}")" || exit 2
   executor_args=(-p executor "$executor" -y "executor_options: $executor_yaml")
+fi
+if [ "$profile" = paper ] && [ "$rehearse" -eq 0 ]; then
+  $py -m ddlib.studies cost paper || exit 2
+  if [ "$yes" -eq 0 ] && [ -t 0 ]; then
+    read -r -p "Start the paper run? (rehearse it first: --rehearse) [y/N] " answer
+    case "$answer" in y|Y|yes|YES) ;; *) echo "run_all.sh: not started"; exit 0 ;; esac
+  fi
 fi
 notebooks=()
 for nb in notebooks/[0-9][0-9]_*.ipynb; do

@@ -4,6 +4,7 @@ as a rehearsal wherever it writes, refused with any other profile."""
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +17,12 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from ddlib.core import paths  # noqa: E402
+from ddlib.core.checks import GPU_FLOP_RATE, CostEstimate, check_cost, recorded_costs  # noqa: E402
 from ddlib.core.claims import REHEARSAL_PREFIX, ClaimsTable  # noqa: E402
+from ddlib.core.data_sources import DOWNLOAD_MB  # noqa: E402
 from ddlib.plotting.style import REHEARSAL_STAMP, save_figure  # noqa: E402
 from ddlib.studies import resolve  # noqa: E402
+from ddlib.studies.cost_table import cost_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,3 +73,53 @@ def test_run_all_refuses_rehearse_without_the_paper_profile():
     result = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--rehearse"], capture_output=True,
                             text=True, cwd=ROOT, env={**os.environ, "PYTHON": sys.executable})
     assert result.returncode == 2 and "--profile paper" in result.stdout
+
+
+# the cost of a paper run, shown before it starts
+
+
+def test_recorded_costs_collects_what_check_cost_prices_inside_the_block_only():
+    check_cost("before", memory_bytes=1.0, flop=2.0)
+    with recorded_costs() as estimates:
+        check_cost("inside", memory_bytes=3.0, flop=4.0)
+    check_cost("after", memory_bytes=1.0, flop=2.0)
+    assert estimates == [CostEstimate("inside", 3.0, 4.0)]
+
+
+def test_cost_table_sums_flop_and_takes_the_largest_memory_of_each_notebook():
+    table = cost_table("paper").set_index("notebook")
+    with recorded_costs() as estimates:
+        resolve("04", "paper")
+    row = table.loc["04_decision_regions"]
+    assert row["GPU-hours"] == pytest.approx(sum(e.flop for e in estimates) / GPU_FLOP_RATE / 3600)
+    assert row["memory of the largest run (GiB)"] == \
+        pytest.approx(max(e.memory_bytes for e in estimates) / 2**30)
+    assert row["GPU-hours"] > 1  # the paper zoo is not free
+    assert table.loc["01_linear_double_descent", "downloads (MB)"] == DOWNLOAD_MB["california-housing"]
+
+
+def test_run_all_paper_shows_the_cost_and_starts_nothing_when_the_answer_is_no():
+    """From a terminal (a pseudo-terminal here), ./run_all.sh --profile paper prints the cost
+    table and asks; answering "n" starts no notebook and writes no report."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: run_all.sh with the pseudo-terminal as its stdin
+        os.chdir(ROOT)
+        os.execvpe("bash", ["bash", "run_all.sh", "--profile", "paper", "--only", "01"],
+                   {**os.environ, "PYTHON": sys.executable})
+    output = b""
+    while b"[y/N]" not in output:
+        output += os.read(fd, 4096)
+    os.write(fd, b"n\n")
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    text = output.decode()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert "01_linear_double_descent" in text and "GPU-hours" in text
+    assert "run_all.sh: not started" in text and text.count("started\r\n") == 1  # no notebook line

@@ -9,11 +9,12 @@ the models all check with these rules, before any compute.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,9 +258,37 @@ def _human_seconds(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+@dataclass(frozen=True)
+class CostEstimate:
+    """One estimate priced by :func:`check_cost`: a study's checks price disjoint parts of its
+    work for FLOP (so they add up) and its largest runs for memory (so the peak is their max)."""
+
+    what: str
+    memory_bytes: float
+    flop: float
+
+
+_RECORDERS: list[list[CostEstimate]] = []
+
+
+@contextlib.contextmanager
+def recorded_costs() -> Iterator[list[CostEstimate]]:
+    """Collect every estimate :func:`check_cost` makes inside the block (how a paper run's cost
+    table is built from the same numbers that validate it)."""
+    estimates: list[CostEstimate] = []
+    _RECORDERS.append(estimates)
+    try:
+        yield estimates
+    finally:
+        _RECORDERS.remove(estimates)
+
+
 def check_cost(what: str, *, memory_bytes: float, flop: float) -> None:
     """Refuse work that cannot fit: more memory than this machine has, or more compute than
-    :data:`TIME_LIMIT_SECONDS` of one GPU. The message gives the estimates and the limit."""
+    :data:`TIME_LIMIT_SECONDS` of one GPU. The message gives the estimates and the limit. Inside
+    :func:`recorded_costs` the estimate is also recorded."""
+    for recorder in _RECORDERS:
+        recorder.append(CostEstimate(what, float(memory_bytes), float(flop)))
     memory, limit = float(memory_bytes), machine_memory_bytes()
     if memory > limit:
         raise ValueError(f"{what} needs about {memory / 2**30:,.1f} GiB of memory; this machine "

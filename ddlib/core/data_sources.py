@@ -34,7 +34,8 @@ from ddlib.core.paths import data_root
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                    "truck")  # CIFAR-10's label order, also the sorted folder names of the JPEG copy
 CIFAR10_JPEG_FOLDER = "cifar10-jpeg"
-CIFAR10_DOWNLOAD_MB = 170  # size of torchvision's cifar-10-python.tar.gz (163 MiB)
+# What a download fetches, in MB (10^6 bytes): torchvision's archives and scikit-learn's tarball
+DOWNLOAD_MB = {"mnist": 11.6, "cifar10": 170.5, "cifar100": 169.0, "california-housing": 0.4}
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def choose_cifar10(allow_download: bool, fallback: str = "mnist5k", *,
         import torchvision
 
         print(f"CIFAR-10 is not in {root / CIFAR10_FOLDER} or {jpeg}: downloading it (about "
-              f"{CIFAR10_DOWNLOAD_MB} MB) from {torchvision.datasets.CIFAR10.url} into "
+              f"{DOWNLOAD_MB['cifar10']:.0f} MB) from {torchvision.datasets.CIFAR10.url} into "
               f"{root / CIFAR10_FOLDER}", flush=True)
         ok, reason = _download_choice(download)
         if ok:

@@ -196,7 +196,7 @@ def _prepare_rehearsal(module: ModuleType) -> None:
     if runs_root().name == REHEARSAL_OUTPUT:
         return
     folder = Path(tempfile.mkdtemp(prefix="ddlib-rehearsal-data-"))
-    prepare_data_folder(folder, module.REHEARSAL_DATASETS)
+    prepare_data_folder(folder, module.PAPER_DATASETS)
     os.environ["DDLIB_RUNS"] = str(rehearsal_runs_root())
     os.environ["DDLIB_DATA"] = str(folder)
     data.VERIFY_INTEGRITY = False
@@ -235,9 +235,16 @@ def _choose_dataset(module: ModuleType, params: Params) -> Params:
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m ddlib.studies check NN name [name ...]``: used by run_all.sh before any compute."""
+    """``python -m ddlib.studies check NN name [name ...]`` (are these parameters of notebook NN?)
+    and ``python -m ddlib.studies cost PROFILE`` (the profile's cost table): used by run_all.sh
+    before any compute."""
+    if len(argv) == 2 and argv[0] == "cost":
+        from ddlib.studies.cost_table import cost_text
+
+        print(cost_text(argv[1]))
+        return 0
     if len(argv) < 2 or argv[0] != "check":
-        print("usage: python -m ddlib.studies check NN [name ...]")
+        print("usage: python -m ddlib.studies check NN [name ...] | cost PROFILE")
         return 2
     try:
         validate_names(argv[1], argv[2:])

@@ -72,7 +72,7 @@ PROFILES = profiles(
 # The paper profile at toy sizes (docs/rehearsal.md): every dataset, ablation and figure, fewer
 # repeats; nothing downloads (missing datasets get synthetic stand-ins).
 REHEARSAL = {"repeats": 4, "polynomial_repeats": 3, "gaussian_repeats": 5, "allow_download": False}
-REHEARSAL_DATASETS = ("california-housing", "who-life-expectancy")
+PAPER_DATASETS = ("california-housing", "who-life-expectancy")  # loaded by the paper profile: stand-ins in a rehearsal, downloads in a run
 
 # Counted by hand, not by ddlib.models.cost: linear regression runs in numpy, with no model spec.
 ROW_BYTES = 224  # a row of the long sweep table (7 columns of 8 bytes) x 4 live copies
