@@ -68,6 +68,16 @@ def test_a_profile_delta_names_only_parameters_that_differ():
         profiles(declared, smoke={"width": 4}, paper={})
 
 
+def test_a_row_names_the_public_claims_function_that_added_it():
+    from ddlib.studies.linear_double_descent import claims as nb01
+
+    table = ClaimsTable("01")
+    nb01.add_polynomial_claim(table, pd.DataFrame({"degree": [14, 15, 16, 30] * 2,
+                                                   "repeat": [0] * 4 + [1] * 4,
+                                                   "test_mse": [2.0, 9.0, 2.0, 0.5] * 2}))
+    assert [row["rule"] for row in table.rows] == ["add_polynomial_claim"]
+
+
 def test_claims_table_saves_csv_and_markdown(tmp_path):
     table = ClaimsTable("99_test")
     assert table.add("x peaks", "at 3", "argmax == 3", 3 == 3, role="headline", dataset="toy",
@@ -77,6 +87,7 @@ def test_claims_table_saves_csv_and_markdown(tmp_path):
     table.save(tmp_path / "99_test")
     frame = pd.read_csv(tmp_path / "99_test" / "claims.csv")
     assert list(frame.columns) == ["notebook", "claim", "role", "dataset", "seeds", "measured",
-                                   "confidence", "criterion", "holds"]
+                                   "confidence", "criterion", "holds", "rule"]
     assert frame["holds"].tolist() == [True, False]
+    assert frame["rule"].isna().all()  # added here, not by a study's claims module
     assert "| y falls | headline | toy | 3 | 1 -> 2 |" in (tmp_path / "99_test" / "claims.md").read_text()

@@ -9,6 +9,7 @@ data; nothing here knows any expected answer.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +20,14 @@ from ddlib.core.paths import is_rehearsal_output
 from ddlib.core.store import atomic_write_bytes
 
 COLUMNS = ["notebook", "claim", "role", "dataset", "seeds", "measured", "confidence", "criterion",
-           "holds"]
+           "holds", "rule"]
 # A headline claim is stated in the paper's abstract, a contribution bullet or a figure caption's
 # main sentence; a secondary one elsewhere in its text. An implementation check is no claim of the
 # paper (counted apart from the reproduced claims): an identity that only a numerical bug can
 # break, or an agreement with numbers the paper prints (notebook 04's similarity matrix).
 ROLES = ("headline", "secondary", "implementation check")
-SHOWN = COLUMNS[1:]  # the columns of a notebook's own table (the notebook is its title)
+# the columns of a notebook's own table (the notebook is its title; the rule is in the CSV)
+SHOWN = [column for column in COLUMNS if column not in ("notebook", "rule")]
 REHEARSAL_PREFIX = "[rehearsal] "  # how every claim saved by a rehearsal begins
 NO_BAND = "1 seed, no band"  # the confidence of a single-seed claim that rests on a difference
 
@@ -56,7 +58,9 @@ class ClaimsTable:
         ``dataset`` names the data the numbers come from and ``seeds`` how many seeds (or seeded
         repeats) they pool; ``confidence`` is a seed band or seeded bootstrap interval when the
         claim rests on a difference, ``"1 seed, no band"`` (:data:`NO_BAND`) for a single seed, and
-        ``""`` when the claim does not rest on a difference.
+        ``""`` when the claim does not rest on a difference. The row's ``rule`` is the public function
+        of a study's ``claims`` module that added it (:func:`_calling_rule`): the name
+        ``docs/claims.md`` maps the papers' figures to.
         """
         if role not in ROLES:
             raise ValueError(f"role={role!r} is not allowed; use one of {list(ROLES)}")
@@ -71,7 +75,7 @@ class ClaimsTable:
             holds = bool(holds)
         self.rows.append({"notebook": self.notebook, "claim": claim, "role": role, "dataset": dataset,
                           "seeds": seeds, "measured": str(measured), "confidence": confidence,
-                          "criterion": criterion, "holds": holds})
+                          "criterion": criterion, "holds": holds, "rule": _calling_rule()})
         return holds
 
     def frame(self) -> pd.DataFrame:
@@ -95,6 +99,19 @@ class ClaimsTable:
 
     def _repr_html_(self) -> str:
         return self.frame().drop(columns="notebook").to_html(index=False)
+
+
+def _calling_rule() -> str:
+    """The innermost public function of a ``ddlib.studies.<study>.claims`` module on the call stack
+    (private helpers that add rows on a rule's behalf are skipped); "" when there is none."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        module, name = frame.f_globals.get("__name__", ""), frame.f_code.co_name
+        if module.startswith("ddlib.studies.") and module.endswith(".claims") and \
+                not name.startswith("_"):
+            return name
+        frame = frame.f_back
+    return ""
 
 
 def _cell(value: object) -> str:
