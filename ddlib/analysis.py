@@ -198,6 +198,7 @@ def peak_excess(peak: Mapping[str, Any], margin: float, *, largest: bool = True)
 BOOTSTRAP_LEVEL = 0.9  # two-sided level of every interval that decides a claim
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
+_RESAMPLE_CHUNK = 50  # resamples whose means bootstrap_peak_excess forms at once
 
 
 def bootstrap_interval(
@@ -275,7 +276,10 @@ def bootstrap_peak_excess(
     widths = samples.sort_index().index
     generator = np.random.default_rng(seed)
     draws = generator.integers(0, values.shape[1], size=(resamples, values.shape[1]))
-    curves = values[:, draws].mean(axis=2)  # widths x resamples, all resampled means at once
+    # widths x resamples of resampled means, in chunks so that memory stays at widths x units x
+    # _RESAMPLE_CHUNK values (10,000 test images at 64 widths would take 5 GB at once)
+    curves = np.concatenate([values[:, draws[start:start + _RESAMPLE_CHUNK]].mean(axis=2)
+                             for start in range(0, resamples, _RESAMPLE_CHUNK)], axis=1)
     excess = np.empty(resamples)
     for i in range(resamples):  # the rule itself works on one curve
         curve = pd.Series(curves[:, i], index=widths)

@@ -47,8 +47,7 @@ def main(argv: list[str]) -> None:
             table = rows.groupby(["volume", "width"])[metric].mean().unstack("width").round(3)
             print(f"{subset} {metric}\n{table.to_string()}")
     claims = ClaimsTable("search")
-    nb02_claims.add_claims(claims, result.final, result.volumes, params.interpolation_tolerance,
-                           params.peak_margin, dataset=params.dataset, seeds=len(params.seeds))
+    nb02_claims.add_claims(claims, result, params.interpolation_tolerance, params.peak_margin)
     print(claims.frame()[["claim", "measured", "holds"]].to_string())
 
 

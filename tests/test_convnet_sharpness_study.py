@@ -1,14 +1,12 @@
-"""Notebook 02's study (ddlib.studies.convnet_sharpness): threshold, clean/noisy split, configs, claims."""
+"""Notebook 02's study (ddlib.studies.convnet_sharpness): threshold, clean/noisy split, configs (its claims: test_convnet_sharpness_claims.py)."""
 
 import pandas as pd
 import pytest
 import torch
 
-from ddlib.core.claims import ClaimsTable
 from ddlib.core.data import symmetric_label_noise
 from ddlib.metrics.sharpness import METRICS
 from ddlib.studies import resolve
-from ddlib.studies.convnet_sharpness.claims import add_claims
 from ddlib.studies.convnet_sharpness.experiment import (
     sharpness_settings,
     sweep_configs,
@@ -83,31 +81,3 @@ def test_bad_parameters_fail_before_compute(override):
     name = next(iter(override))
     with pytest.raises(ValueError, match=name):
         resolve("02", "smoke", **override)
-
-
-def test_claims_rows_are_the_same_with_and_without_a_threshold():
-    volumes = pd.DataFrame(
-        [
-            {"volume": v, "subset": s, "width": w, "seed": 0, **{m: float(w == 4) for m in METRICS},
-             "accuracy": w / 8}  # accuracy rises with width, the other metrics peak at w = 4
-            for v in (0, 1)
-            for s in ("all", "clean", "noisy")
-            for w in (1, 2, 3, 4, 6, 8)
-        ]
-    )
-    with_threshold, without = ClaimsTable("02"), ClaimsTable("02")
-    add_claims(
-        with_threshold,
-        final_table([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], [0.3, 0.2, 0.25, 0.3, 0.2, 0.1]),
-        volumes,
-        0.005,
-        0.05,
-        dataset="mnist5k",
-        seeds=1,
-    )
-    add_claims(without, final_table([0.3] * 6, [0.3] * 6), volumes, 0.005, 0.05,
-               dataset="mnist5k", seeds=1)
-    assert len(with_threshold.rows) == len(without.rows) == 9
-    assert [r["holds"] for r in with_threshold.rows[:6]] == [True] * 6
-    # without a threshold only the accuracy row (which needs none) can hold
-    assert [r["holds"] for r in without.rows[:6]] == [False, False, True, False, False, False]

@@ -9,7 +9,6 @@ import pytest
 
 from ddlib.analysis import grokking_timing
 from ddlib.core.claims import ClaimsTable
-from ddlib.studies.convnet_sharpness import claims as nb02
 from ddlib.studies.local_complexity import claims as nb03
 
 NAN = float("nan")
@@ -102,98 +101,10 @@ def test_grokking_claim_without_saturation_is_recorded_as_not_holding():
 
 
 # =============================================================================================
-# Notebook 02: convnet sharpness (more cases besides tests/test_convnet_sharpness_study.py)
-# =============================================================================================
-SWEEP_WIDTHS = (1, 2, 3, 4, 6, 8)
-METRIC_NAMES = ("cross_entropy", "jacobian_norm", "hessian_norm")
-
-
-def sweep_final(train, test) -> pd.DataFrame:
-    return pd.DataFrame({"width": SWEEP_WIDTHS, "seed": 0, "train_error": train,
-                         "test_error": test})
-
-
-def sweep_volumes(curves: dict[str, list[float]]) -> pd.DataFrame:
-    """Volumes 0 and 1 with one curve per subset (the same for every peaking metric), and an
-    accuracy that rises with width."""
-    return pd.DataFrame([
-        {"volume": v, "subset": s, "width": w, "seed": 0, **dict.fromkeys(METRIC_NAMES, c),
-         "accuracy": w / 8}
-        for v in (0, 1) for s, curve in curves.items() for w, c in zip(SWEEP_WIDTHS, curve)])
-
-
-BUMP = [0.1, 0.2, 0.3, 1.0, 0.3, 0.2]  # peak at width 4
-SMALL_BUMP = [0.1, 0.2, 0.3, 0.5, 0.3, 0.2]
-FLAT = [0.5] * 6
-
-
-def sharpness_rows(curves: dict[str, list[float]], test=(0.3, 0.2, 0.25, 0.3, 0.2, 0.1),
-                   margin: float = 0.05) -> list[dict]:
-    claims = ClaimsTable("02")
-    threshold = nb02.add_claims(claims, sweep_final([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], list(test)),
-                                sweep_volumes(curves), 0.005, margin, dataset="mnist5k", seeds=1)
-    assert threshold == 4
-    return claims.rows
-
-
-def test_sharpness_noisy_peak_claim_needs_a_larger_noisy_prominence():
-    rows = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    assert len(rows) == 9 and all(r["holds"] for r in rows)
-    assert rows[6]["measured"] == "prominence noisy 0.8 (peak at w = 4), clean 0.3 (peak at w = 4)"
-    swapped = sharpness_rows({"all": BUMP, "clean": BUMP, "noisy": SMALL_BUMP})
-    assert not any(r["holds"] for r in swapped[6:])
-    # a noisy curve without a peak does not hold, even against a flat clean curve
-    flat = sharpness_rows({"all": BUMP, "clean": FLAT, "noisy": FLAT})
-    assert not any(r["holds"] for r in flat[6:])
-    # nor does a noisy peak over a clean curve without one (Fig. 3: both peak)
-    assert not any(r["holds"] for r in sharpness_rows({"all": BUMP, "clean": FLAT,
-                                                       "noisy": BUMP})[6:])
-
-
-def test_sharpness_peak_claims_use_the_given_margin():
-    rows = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    assert rows[1]["holds"]  # test error 0.3 at 4 over 0.2 before (33%) and 0.1 widest
-    assert not sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP},
-                              margin=0.5)[1]["holds"]
-    monotone = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP},
-                              test=(0.6, 0.5, 0.4, 0.3, 0.2, 0.1))
-    assert not monotone[1]["holds"] and monotone[3]["holds"]
-
-
-def test_sharpness_peak_two_grid_steps_from_the_threshold_is_not_at_it():
-    """The factor-2 window accepted a peak at w = 2 for the threshold w = 4; one grid step does not."""
-    early = [0.1, 1.0, 0.3, 0.25, 0.2, 0.1]  # peak at w = 2, two grid steps below w_thr = 4
-    rows = sharpness_rows({"all": early, "clean": SMALL_BUMP, "noisy": BUMP})
-    assert not any(r["holds"] for r in rows[3:6])
-    # and a peak at K = 0 alone is not enough: both K = 0 and the largest K must peak
-    volumes = sweep_volumes({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    volumes.loc[(volumes.volume == 1) & (volumes.subset == "all"), list(METRIC_NAMES)] = FLAT[0]
-    claims = ClaimsTable("02")
-    nb02.add_claims(claims, sweep_final([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], [0.3, 0.2, 0.25, 0.3, 0.2,
-                                                                          0.1]),
-                    volumes, 0.005, 0.05, dataset="mnist5k", seeds=1)
-    assert not any(r["holds"] for r in claims.rows[3:6])
-
-
-def test_training_error_and_volume_accuracy_must_be_monotone():
-    claims = ClaimsTable("02")
-    volumes = sweep_volumes({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    volumes.loc[volumes.width == 3, "accuracy"] = 0.6  # falls from 0.6 to 0.5 at w = 4
-    # the training error rises from 0.1 at w = 2 to 0.2 at w = 3 before it reaches 0
-    nb02.add_claims(claims, sweep_final([0.3, 0.1, 0.2, 0.0, 0.0, 0.0], [0.3, 0.2, 0.25, 0.3, 0.2,
-                                                                          0.1]),
-                    volumes, 0.005, 0.05, dataset="mnist5k", seeds=1)
-    assert not claims.rows[0]["holds"] and "largest rise: 0.1 (to w = 3)" in claims.rows[0]["measured"]
-    assert not claims.rows[2]["holds"] and "K = 0: largest drop: 0.1 (to w = 4)" in claims.rows[2]["measured"]
-    monotone = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    assert "largest rise: never" in monotone[0]["measured"] and "K = 0: largest drop: never" in monotone[2]["measured"]
-
-
-# =============================================================================================
 # The claims table's dataset, seeds and confidence columns
 # =============================================================================================
 NEW_COLUMNS = ["notebook", "claim", "role", "dataset", "seeds", "measured", "confidence",
-               "criterion", "holds"]
+               "criterion", "holds", "rule"]
 
 
 def test_claims_csv_and_md_carry_dataset_seeds_and_confidence(tmp_path, monkeypatch):
@@ -279,24 +190,5 @@ def test_add_refuses_an_empty_dataset_or_a_bad_seed_count(dataset, seeds, messag
     with pytest.raises(ValueError, match=message):
         table.add("c", "m", "k", True, role="headline", dataset=dataset, seeds=seeds)
     assert table.rows == []
-
-
-def test_nb02_confidence_is_the_seed_band_at_the_compared_widths():
-    final = pd.concat([sweep_final([0.3, 0.2, 0.1, 0.0, 0.0, 0.0], [0.3, 0.2, 0.25, 0.3, 0.2, 0.1])
-                       .assign(seed=s, test_error=lambda t, s=s: t.test_error + 0.01 * s)
-                       for s in (0, 1)], ignore_index=True)
-    volumes = sweep_volumes({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    claims = ClaimsTable("02")
-    nb02.add_claims(claims, final, pd.concat([volumes, volumes.assign(seed=1)]), 0.005, 0.05,
-                    dataset="mnist5k", seeds=2)
-    rows = claims.rows
-    assert len(rows) == 9 and {r["seeds"] for r in rows} == {2}
-    # test error: lowest smaller width 2 (0.2, 0.21), peak 4 (0.3, 0.31), widest 8 (0.1, 0.11)
-    assert rows[1]["confidence"] == ("mean ± std over 2 seeds: w = 2: 0.205 ± 0.005; "
-                                     "w = 4: 0.305 ± 0.005; w = 8: 0.105 ± 0.005")
-    assert rows[0]["confidence"].startswith("mean ± std over 2 seeds: w = 3: 0.1 ± 0")
-    assert rows[6]["confidence"].startswith("noisy mean ± std over 2 seeds: w = 4: 1 ± 0")
-    one_seed = sharpness_rows({"all": BUMP, "clean": SMALL_BUMP, "noisy": BUMP})
-    assert {r["confidence"] for r in one_seed} == {"1 seed, no band", ""}  # "" for the accuracy
 
 

@@ -3,7 +3,10 @@
 The sweep is a list of :mod:`ddlib.training.classifier` configs, one per (width, seed); everything measured on
 it afterwards (final and epoch-wise errors, geodesic sharpness at the final weights, Jacobian
 norms at the kept checkpoints) is read back from, or cached in, the run store, so re-running a
-finished notebook recomputes nothing. :func:`run` is the notebook's one entry.
+finished notebook recomputes nothing. The claims' intervals read two per-unit tables: the per-point
+sharpness (the units of a bootstrap over training points) and the per-image test outcomes (a
+bootstrap over test images); both are computed post hoc from the final weights and cached, so no
+run changes. :func:`run` is the notebook's one entry.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from ddlib.metrics.sharpness import (
     unnormalise,
 )
 from ddlib.models import build_model, parameter_count
-from ddlib.training import load_model, predict_logits
+from ddlib.training import load_model
+from ddlib.training.evaluation import per_image_test_outcomes
 
 # Variants of the main experiment (Gamba et al. Fig. 4, 6, 7), as changes to the main configs.
 EXPERIMENTS = ("main", "cifar100", "resnet18", "asymmetric", "random_labels")
@@ -216,27 +220,42 @@ def checkpoint_jacobians(run: Run, num_points: int, device: str = "auto") -> pd.
     return run.cached(f"checkpoint-jacobian-{num_points}", compute)
 
 
-def class_group_test_errors(run: Run, device: str = "auto") -> pd.DataFrame:
-    """Final test error on the classes whose training labels were corrupted and on the others.
+def corrupted_classes(spec: Mapping[str, Any]) -> tuple[int, ...]:
+    """The classes whose training labels were corrupted (those of the noisy training points).
 
-    For asymmetric noise (Gamba et al. Fig. 7) the corrupted classes are those of the noisy
-    training points.
+    For asymmetric noise (Gamba et al. Fig. 7) they split the test set into corrupted and
+    unperturbed classes.
     """
-    data = load_data(run.config["data"])
+    data = load_data(spec)
+    return tuple(int(c) for c in torch.unique(data.y_train_clean[data.noisy_mask]))
 
-    def compute() -> pd.DataFrame:
-        corrupted = torch.unique(data.y_train_clean[data.noisy_mask])
-        in_corrupted = torch.isin(data.y_test, corrupted)
-        wrong = predict_logits(load_model(run, device=device), data.x_test).argmax(1) != data.y_test
-        return pd.DataFrame(
-            [
-                {"classes": name, "test_error": wrong[mask].float().mean().item()}
-                for name, mask in (("corrupted", in_corrupted), ("unperturbed", ~in_corrupted))
-                if mask.any()
-            ]
-        )
 
-    return run.cached("class-group-test-errors", compute)
+def sweep_test_outcomes(runs: Sequence[Run], device: str = "auto") -> pd.DataFrame:
+    """Per-image test outcomes of every run (:func:`ddlib.training.evaluation.per_image_test_outcomes`,
+    cached per run): ``width``, ``seed``, ``image`` (position in the test split), ``label`` and
+    ``wrong``. The runs of a sweep share one test split, so an image is the same unit at every
+    width: a bootstrap over images is paired across widths. Refuses runs whose test labels differ.
+    """
+    frames = []
+    for run in runs:
+        outcomes = per_image_test_outcomes(run, device)
+        frames.append(outcomes.assign(image=range(len(outcomes)),
+                                      width=run.config["model"]["width"],
+                                      seed=run.config["seed"]))
+    table = pd.concat(frames, ignore_index=True)
+    if table.groupby("image").label.nunique().max() > 1:
+        raise ValueError("the runs do not share one test split: a test image's label differs "
+                         "between runs")
+    return table
+
+
+def class_group_errors(outcomes: pd.DataFrame, corrupted: Sequence[int]) -> pd.DataFrame:
+    """Test error per (width, seed) on the ``corrupted`` classes and on the others
+    (``unperturbed``): columns ``classes``, ``test_error``, ``width``, ``seed``."""
+    groups = outcomes.assign(classes=outcomes.label.isin(corrupted).map(
+        {True: "corrupted", False: "unperturbed"}))
+    return (groups.groupby(["classes", "width", "seed"]).wrong.mean().rename("test_error")
+            .reset_index())
 
 
 def _subset_means(values: torch.Tensor, noisy: torch.Tensor) -> dict[str, float]:
@@ -245,17 +264,23 @@ def _subset_means(values: torch.Tensor, noisy: torch.Tensor) -> dict[str, float]
     return means
 
 
-def sweep_sharpness(
+def sweep_point_sharpness(
     runs: Sequence[Run], settings: SharpnessSettings, num_points: int, device: str = "auto"
 ) -> pd.DataFrame:
-    """Mean volume metrics per (width, seed, volume, subset) over the evaluated training points."""
-    frames = []
-    for run in progress(runs, "sharpness", leave=True):
-        table = run_sharpness(run, settings, num_points, device)
-        frames.append(
-            volume_means(table).assign(width=run.config["model"]["width"], seed=run.config["seed"])
-        )
+    """Per-point volume metrics of every run (:func:`run_sharpness`, cached per run), with
+    ``width`` and ``seed`` columns. The evaluated training points are the same at every width:
+    the units of a bootstrap over training points, paired across widths."""
+    frames = [run_sharpness(run, settings, num_points, device).assign(
+        width=run.config["model"]["width"], seed=run.config["seed"])
+        for run in progress(runs, "sharpness", leave=True)]
     return pd.concat(frames, ignore_index=True)
+
+
+def sweep_volume_means(points: pd.DataFrame) -> pd.DataFrame:
+    """Mean volume metrics per (width, seed, volume, subset) over the evaluated training points."""
+    return pd.concat([volume_means(rows).assign(width=width, seed=seed)
+                      for (width, seed), rows in points.groupby(["width", "seed"])],
+                     ignore_index=True)
 
 
 def volume_means(table: pd.DataFrame) -> pd.DataFrame:
@@ -287,19 +312,6 @@ def sweep_checkpoint_jacobians(
     return pd.concat(frames, ignore_index=True)
 
 
-def sweep_class_group_errors(runs: Sequence[Run], device: str = "auto") -> pd.DataFrame:
-    """:func:`class_group_test_errors` of every run, with ``width`` and ``seed`` columns."""
-    return pd.concat(
-        [
-            class_group_test_errors(run, device).assign(
-                width=run.config["model"]["width"], seed=run.config["seed"]
-            )
-            for run in runs
-        ],
-        ignore_index=True,
-    )
-
-
 @dataclasses.dataclass
 class SweepResult:
     """Everything notebook 02 plots and judges for one experiment (see :data:`EXPERIMENTS`)."""
@@ -311,7 +323,11 @@ class SweepResult:
     final: pd.DataFrame  # last epoch of every run
     volumes: pd.DataFrame  # volume metrics per width, seed, volume, subset
     jacobians: pd.DataFrame  # Jacobian norm at every kept epoch
+    points: pd.DataFrame  # per-point volume metrics (width, seed, point, noisy, volume, ...)
+    outcomes: pd.DataFrame  # per-image test outcomes (width, seed, image, label, wrong)
+    num_classes: int
     threshold: int | None
+    corrupted_classes: tuple[int, ...] | None = None  # asymmetric noise only
     class_groups: pd.DataFrame | None = None  # asymmetric noise only: corrupted vs other classes
 
 
@@ -331,12 +347,17 @@ def sweep_result(params: Params, experiment: str = "main", device: str = "auto")
                                executor=params.executor, executor_options=params.executor_options)
     errors = error_table(runs)
     final = final_errors(errors)
-    volumes = sweep_sharpness(runs, sharpness_settings(params), params["sharpness_points"], device)
+    points = sweep_point_sharpness(runs, sharpness_settings(params), params["sharpness_points"],
+                                   device)
     jacobians = sweep_checkpoint_jacobians(runs, params["heatmap_points"], device)
+    outcomes = sweep_test_outcomes(runs, device)
     threshold = sweep_threshold(final, params["interpolation_tolerance"])
-    groups = sweep_class_group_errors(runs, device) if experiment == "asymmetric" else None
-    return SweepResult(experiment, data_spec(params, experiment)["name"], runs, errors, final,
-                       volumes, jacobians, threshold, groups)
+    spec = data_spec(params, experiment)
+    corrupted = corrupted_classes(spec) if experiment == "asymmetric" else None
+    return SweepResult(
+        experiment, spec["name"], runs, errors, final, sweep_volume_means(points), jacobians,
+        points, outcomes, input_channels_and_classes(spec)[1], threshold, corrupted,
+        class_group_errors(outcomes, corrupted) if corrupted is not None else None)
 
 
 def run(params: Params, device: str = "auto") -> ConvnetSharpnessResult:
