@@ -123,3 +123,68 @@ def test_run_all_paper_shows_the_cost_and_starts_nothing_when_the_answer_is_no()
     assert os.waitstatus_to_exitcode(status) == 0
     assert "01_linear_double_descent" in text and "GPU-hours" in text
     assert "run_all.sh: not started" in text and text.count("started\r\n") == 1  # no notebook line
+
+
+# the whole rehearsal of the paper profile, through run_all.sh (part of the test command)
+
+STUDY_OF_SECTION = {"Schaeffer": "01", "Gamba": "02", "Humayun": "03", "Somepalli": "04"}
+
+
+def documented_rules() -> dict[str, set[str]]:
+    """The rule functions docs/claims.md names, per notebook: every backquoted name in a paper's
+    section that is a public function of that study's claims module. This list is written by
+    hand from the papers' figures, independently of what the notebooks run."""
+    import importlib
+    import inspect
+    import re
+
+    from ddlib.studies import NOTEBOOKS
+
+    rules: dict[str, set[str]] = {}
+    for section in (ROOT / "docs" / "claims.md").read_text().split("\n## ")[1:]:
+        key = next((k for author, k in STUDY_OF_SECTION.items() if section.startswith(author)), None)
+        if key is None:
+            continue
+        module = importlib.import_module(f"ddlib.studies.{NOTEBOOKS[key]}.claims")
+        public = {name for name, function in inspect.getmembers(module, inspect.isfunction)
+                  if function.__module__ == module.__name__ and not name.startswith("_")}
+        rules[key] = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", section)) & public
+    return rules
+
+
+@pytest.fixture(scope="module")
+def paper_rehearsal(tmp_path_factory):
+    """``./run_all.sh --profile paper --rehearse`` into empty folders, with no dataset on disk."""
+    root = tmp_path_factory.mktemp("rehearsal")
+    env = {**os.environ, "PYTHON": sys.executable, "DDLIB_RUNS": str(root / "runs"),
+           "DDLIB_FIGURES": str(root / "figures"), "DDLIB_REPORTS": str(root / "reports"),
+           "DDLIB_DATA": str(root / "no-data")}
+    result = subprocess.run(["bash", str(ROOT / "run_all.sh"), "--profile", "paper", "--rehearse"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    return root, result
+
+
+def test_paper_rehearsal_runs_every_notebook_apart_from_real_results(paper_rehearsal):
+    root, result = paper_rehearsal
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert sorted(p.name for p in (root / "reports").iterdir()) == [paths.REHEARSAL_OUTPUT]
+    assert sorted(p.name for p in (root / "figures").iterdir()) == [paths.REHEARSAL_OUTPUT]
+    assert sorted(p.name for p in (root / "runs").iterdir()) == [paths.REHEARSAL_OUTPUT]
+    report = (root / "reports" / paths.REHEARSAL_OUTPUT / "claims.md").read_text()
+    assert REHEARSAL_PREFIX.strip() in report
+
+
+def test_paper_rehearsal_produces_every_documented_rule_and_only_those(paper_rehearsal):
+    from ddlib.studies import NOTEBOOKS
+
+    root, result = paper_rehearsal
+    assert result.returncode == 0
+    expected = documented_rules()
+    for key, study in NOTEBOOKS.items():
+        folder = root / "figures" / paths.REHEARSAL_OUTPUT / f"{key}_{study}"
+        table = pd.read_csv(folder / "claims.csv")
+        assert table["claim"].str.startswith(REHEARSAL_PREFIX).all(), key
+        produced = set(table["rule"].dropna())
+        assert produced == expected[key], (key, sorted(expected[key] - produced),
+                                           sorted(produced - expected[key]))
+        assert list(folder.glob("*.png")), key
