@@ -106,6 +106,9 @@ for name in "${names[@]+"${names[@]}"}"; do
 done
 
 out="$($py -c "from ddlib.core.paths import reports_dir; print(reports_dir('$output'))")"; mkdir -p "$out"
+if [ "$rehearse" -eq 1 ]; then  # every rehearsal trains its runs again: its store is disposable
+  rm -rf "$($py -c "from ddlib.core.paths import rehearsal_runs_root; print(rehearsal_runs_root())")"
+fi
 export TQDM_DISABLE=1 MPLBACKEND=Agg
 threads=$(( cores / jobs > 0 ? cores / jobs : 1 ))
 export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
@@ -165,7 +168,8 @@ while :; do
   alive=0
   for pid in "${notebook_pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=$((alive + 1)); done
   [ "$alive" -eq 0 ] && break
-  if [ $((alive + ${#helpers[@]})) -lt "$jobs" ]; then
+  # (not in a rehearsal: its notebooks read stand-in data folders that a helper does not see)
+  if [ "$rehearse" -eq 0 ] && [ $((alive + ${#helpers[@]})) -lt "$jobs" ]; then
     printf '%s  %-32s started (a free lane trains runs of the notebooks still running)\n' \
       "$(date +%H:%M:%S)" "helper $((${#helpers[@]} + 1))"
     $py -m ddlib.execution share "$board" "$threads" >> "$out/helpers.log" 2>&1 &

@@ -141,7 +141,8 @@ def test_notebook_never_assigns_a_parameter_name(notebook):
 
     sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
     namespace = {"In": ["", *sources], "profile": "smoke", **dict.fromkeys(assigned - names, 0)}
-    namespace.update(device="auto", executor="local", executor_options={})  # the parameters cell's
+    namespace.update(device="auto", executor="local", executor_options={},
+                     rehearse=False)  # the parameters cell's
     resolve(notebook.stem[:2], "smoke", namespace=namespace)
     namespace["In"].append("# Parameters\nwidht = 4\n")
     with pytest.raises(ValueError, match="unknown parameter 'widht'"):

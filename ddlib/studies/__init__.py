@@ -67,6 +67,7 @@ def parameter_names(notebook: str) -> list[str]:
 ALWAYS_ALLOWED = ("profile", "device", "executor", "executor_options", "rehearse")
 EXECUTOR_NAMES = ("executor", "executor_options")
 REHEARSE_NAME = "rehearse"
+STAND_IN_FOLDER = "stand-in-data"  # in the rehearsal's run store: each process's data folder
 NOTEBOOK_NAMES = ("In", "Out", "exit", "quit", "get_ipython")  # IPython's own globals
 
 
@@ -189,15 +190,17 @@ def rehearsal_values(notebook: str) -> dict[str, Any]:
 
 def _prepare_rehearsal(module: ModuleType) -> None:
     """Point this process (and the workers it starts) at the rehearsal's own run store, so that no
-    rehearsal run can be mistaken for, or mixed with, a real one, and at a temporary data folder
+    rehearsal run can be mistaken for, or mixed with, a real one, and at a fresh data folder (in that store)
     holding the real files of the study's paper datasets where they are on disk and synthetic
     stand-ins (:mod:`ddlib.core.standins`, announced) of the others, read with torchvision's md5
     checks off. Runs once per process."""
     if runs_root().name == REHEARSAL_OUTPUT:
         return
-    folder = Path(tempfile.mkdtemp(prefix="ddlib-rehearsal-data-"))
+    store = rehearsal_runs_root()
+    (store / STAND_IN_FOLDER).mkdir(parents=True, exist_ok=True)  # cleared with the store
+    folder = Path(tempfile.mkdtemp(prefix="data-", dir=store / STAND_IN_FOLDER))
     prepare_data_folder(folder, module.PAPER_DATASETS)
-    os.environ["DDLIB_RUNS"] = str(rehearsal_runs_root())
+    os.environ["DDLIB_RUNS"] = str(store)
     os.environ["DDLIB_DATA"] = str(folder)
     data.VERIFY_INTEGRITY = False
 

@@ -149,6 +149,34 @@ PROFILES = profiles(
            "grokking_depths": [2, 3, 4, 5], "num_slices": 5, "run_cifar": True,
            "allow_download": True},
 )
+# The paper profile at toy sizes (docs/rehearsal.md): every MLP run, sweep, grokking run, exact
+# partition, CIFAR-10 CNN / ResNet18 run (with and without batch norm) and weight decay of the
+# sweep, in float64 with the paper's radii and log grids; only sizes shrink. Nothing downloads:
+# MNIST and CIFAR-10 get synthetic stand-ins of 1,000 train / 500 test images when not on disk.
+# About 55 s of CPU with one thread (run_all.sh's lanes), mostly the CIFAR-10 models and the
+# 2,000-wide MLP; the whole rehearsal of the four notebooks must fit in 10 minutes in CI.
+REHEARSAL = {
+    # 3 steps: the paper's 10 logs and 3 checkpoints per decade log and keep steps 0, 1, 2, 3,
+    # the 4 logged steps the phase rule needs and 4 checkpoints for the partitions
+    "steps": 3,
+    "sweep_steps": 3,
+    "grokking_steps": 3,
+    "cifar_steps": 3,
+    "test_size": 200,  # <= the stand-in's 500 test images; accuracy and test LC need only a few
+    "lc_points": 5,  # per role: each LC vertex is a forward pass (of ResNet18, of the 2,000-wide MLP)
+    "num_directions": 4,  # 8 vertices per point and radius instead of 50
+    "depths": [2, 5],  # the smallest and the largest depth of the sweep
+    "widths": [20, 2000],  # the smallest and the largest width (2,000: the costliest MLP)
+    # the stand-in holds 1,000 training images (the paper's 10,000 do not fit); 100 keeps a
+    # size trend, with true and with random labels
+    "train_sizes": [100, 1000],
+    "grokking_depths": [2, 5],  # the smallest and the largest grokking depth
+    "cifar_train_size": 200,  # one batch of 200 of the stand-in's 1,000 CIFAR-10 images
+    "cnn_width": 4,  # channels 4, 8, 16, 32: the ConvNet's structure at a fraction of its cost
+    "resnet_width": 4,  # PreAct-ResNet18's 4 stages at base width 4 instead of 64
+    "allow_download": False,
+}
+PAPER_DATASETS = ("mnist", "cifar10")  # the datasets the paper profile loads (MLP, CNN/ResNet)
 
 
 # --------------------------------------------------------------------------------------------
