@@ -19,7 +19,8 @@ from ddlib.analysis import grokking_timing, lc_phases, log_spaced_steps, nearest
 from ddlib.core.params import Params
 from ddlib.core.store import Run, RunStore
 from ddlib.metrics import partition2d
-from ddlib.training import EXAMPLE_CONFIGS, load_model, training_data, validate_config
+from ddlib.studies.local_complexity.params import LC_RECIPE, RUN_RECIPE
+from ddlib.training import load_model, training_data, validate_config
 
 
 def mlp_config(
@@ -49,7 +50,7 @@ def mlp_config(
     """
     checkpoints = log_spaced_steps(steps, checkpoints_per_decade)
     config = {
-        **EXAMPLE_CONFIGS["lc_training"],
+        **RUN_RECIPE,
         "model": {
             "name": "mlp",
             "in_features": 784,
@@ -76,7 +77,7 @@ def mlp_config(
         "log_steps": sorted(set(log_spaced_steps(steps, log_per_decade)) | set(checkpoints)),
         "checkpoint_steps": checkpoints,
         "lc": {
-            **EXAMPLE_CONFIGS["lc_training"]["lc"],
+            **LC_RECIPE,
             "radii": dict(radii),
             "num_directions": num_directions,
             "points": {"train": lc_points, "test": lc_points, "random": lc_points},
@@ -103,7 +104,7 @@ def image_config(
 ) -> dict[str, Any]:
     """A CNN / ResNet run on normalised images (LC at one radius, on the conv pre-activations)."""
     config = {
-        **EXAMPLE_CONFIGS["lc_training"],
+        **RUN_RECIPE,
         "model": dict(model),
         "data": {
             "name": dataset,
@@ -121,7 +122,7 @@ def image_config(
         "log_steps": log_spaced_steps(steps, log_per_decade),
         "checkpoint_steps": [],
         "lc": {
-            **EXAMPLE_CONFIGS["lc_training"]["lc"],
+            **LC_RECIPE,
             "radii": {"fine": radius},
             "num_directions": num_directions,
             "layers": layers,

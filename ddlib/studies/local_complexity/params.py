@@ -24,7 +24,6 @@ from ddlib.core.data import DATASET_SHAPES, DatasetShape
 from ddlib.core.params import Param, profiles
 from ddlib.metrics.local_complexity import DEFAULT_VERTICES_PER_BATCH
 from ddlib.models.cost import ModelCost, model_cost
-from ddlib.training.config import EXAMPLE_CONFIGS
 
 NUM_CLASSES = 10  # of MNIST and CIFAR-10 (the models of experiment.py have 10 outputs)
 IMAGE_SIDE = 28  # the MLP's 784 inputs: 28 x 28 grey images
@@ -59,6 +58,13 @@ _RADIUS = Real(0.0, PIXEL_DIAMETER, low_open=True)  # larger: the neighbourhood 
 # sweeps are dicts keyed by the swept value: a repeated value would be lost
 _DEPTHS = ListOf(_DEPTH, max_length=MAX_SWEEP, distinct=True)
 _IMAGE_WIDTH = Integer(1, MAX_IMAGE_WIDTH)
+
+# The recipe every run of notebook 03 shares (Humayun et al., docs/papers.md §3): minibatches of
+# 200 images, MSE on one-hot targets (the CIFAR runs override the loss), and fixed seeds of the
+# minibatch order, the LC frames and the random points. Not parameters: a change here changes the
+# hash of every run of the notebook.
+RUN_RECIPE = {"kind": "lc_training", "loss": "mse_onehot", "batch_size": 200, "data_seed": 0}
+LC_RECIPE = {"frame_seed": 0, "random_seed": 0, "layers": "activations", "include_output": False}
 
 PARAMETERS = {  # the laptop values; every value is checked by its rule before any data is loaded
     # the MLP has 784 inputs (28 x 28 grey images): MNIST or its 5,000-image subset
@@ -182,7 +188,7 @@ PAPER_DATASETS = ("mnist", "cifar10")  # the datasets the paper profile loads (M
 # --------------------------------------------------------------------------------------------
 # Cost estimates (rough: they only have to refuse what can never run)
 # --------------------------------------------------------------------------------------------
-BATCH = EXAMPLE_CONFIGS["lc_training"]["batch_size"]  # images per training step (200)
+BATCH = RUN_RECIPE["batch_size"]  # images per training step
 BYTES = {"float32": 4, "float64": 8}
 CNN_DIRECTIONS, RESNET_DIRECTIONS = 25, 20  # as experiment.cifar_configs sets them
 
