@@ -54,7 +54,7 @@ def width_axis(ax: plt.Axes, widths: Sequence[int], label: str = "width w") -> N
     ax.set_xlabel(label)
 
 
-REHEARSAL_STAMP = "REHEARSAL: the paper profile's code paths at toy sizes, not a result"
+REHEARSAL_STAMP = "REHEARSAL at toy sizes: not a result"  # short enough for a 5-inch figure
 
 
 def save_figure(fig: plt.Figure, folder: Path, name: str) -> None:

@@ -55,17 +55,12 @@ def data_spec(params: Mapping[str, Any], experiment: str = "main") -> dict[str, 
         "pad_to": params["pad_to"],
         "allow_download": params["allow_download"],
     }
+    cifar100 = {"name": "cifar100", "train_size": params["cifar100_train_size"],
+                "test_size": params["cifar100_test_size"], "pad_to": None}
     if experiment == "cifar100":
-        spec.update(name="cifar100", train_size=None, test_size=None, pad_to=None, label_noise=0.0)
+        spec.update(cifar100, label_noise=0.0)
     elif experiment == "asymmetric":  # 80% of the labels of 20 random classes (20% overall)
-        spec.update(
-            name="cifar100",
-            train_size=None,
-            test_size=None,
-            pad_to=None,
-            label_noise=0.8,
-            noise_kind="asymmetric",
-        )
+        spec.update(cifar100, label_noise=0.8, noise_kind="asymmetric")
     elif experiment == "random_labels":
         spec.update(label_noise=1.0)
     elif experiment not in ("main", "resnet18"):

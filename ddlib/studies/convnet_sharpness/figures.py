@@ -26,6 +26,13 @@ METRIC_LABELS = {
 }
 
 
+def data_title(dataset: str, train_size: int | None, label_noise: float, seeds: int) -> str:
+    """The figure title naming the main sweep's data (``train_size`` None: every training image,
+    as in the ``paper`` profile)."""
+    images = "all" if train_size is None else f"{train_size:,}"
+    return f"{dataset}, {images} training images, {label_noise:.0%} label noise, {seeds} seeds"
+
+
 def _band(ax: plt.Axes, x: np.ndarray, mean: np.ndarray, std: np.ndarray, **style) -> None:
     ax.plot(x, mean, marker="o", markersize=3, **style)
     ax.fill_between(

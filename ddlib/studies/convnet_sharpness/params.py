@@ -123,6 +123,12 @@ PARAMETERS = {  # the laptop values; every value is checked by its rule before a
                            "PreActResNet18 base widths of the resnet18 setting [channels]"),
     "resnet_lr": Param(1e-4, _LR, "Adam learning rate of the resnet18 setting [1]"),
     "resnet_epochs": Param(20, _EPOCHS, "training epochs of the resnet18 setting [epochs]"),
+    # at most CIFAR-100's training / test images (validate)
+    "cifar100_train_size": Param(None, Maybe(Integer(1)), "training images of the CIFAR-100 "
+                                 "settings, cifar100 and asymmetric (None: the whole training "
+                                 "split) [images]"),
+    "cifar100_test_size": Param(None, Maybe(Integer(1)), "test images of the CIFAR-100 settings "
+                                "(None: the whole test split) [images]"),
 }
 PROFILES = profiles(
     PARAMETERS,
@@ -138,6 +144,29 @@ PROFILES = profiles(
            "resnet_widths": [1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 56, 64],
            "resnet_epochs": 4000},
 )
+# The paper profile at toy sizes (docs/rehearsal.md): every experiment, model, dataset (CIFAR-100's
+# 100 classes included), figure and claims row; only sizes shrink, for notebook 02's ~3 minutes of
+# the rehearsal's CI budget. Nothing downloads (missing datasets get synthetic stand-ins).
+REHEARSAL = {
+    "allow_download": False,
+    # 10 training images (one SGD step per epoch at the paper's batch of 128) of which, with the
+    # paper's noise seed, the first 6 (the evaluated points) hold noisy and clean ones: points 1
+    # and 4 under 20% symmetric noise, 1, 2, 3 and 5 under asymmetric noise, so that every
+    # clean / noisy split runs
+    "train_size": 10, "cifar100_train_size": 10, "sharpness_points": 6, "heatmap_points": 6,
+    # test images for the bootstraps over test images: 10 per CIFAR-10 class, and 2 per CIFAR-100
+    # class, so that the corrupted classes of the asymmetric noise have test images of their own
+    "test_size": 100, "cifar100_test_size": 200,
+    "widths": [1, 64], "resnet_widths": [1, 64],  # the paper's smallest and largest models
+    # 6 epochs: the paper's 5 warm-up epochs and one at the constant rate; 4 kept checkpoints
+    # (epochs 1, 2, 3, 6): the fewest logged epochs the epoch-wise claim reads
+    "epochs": 6, "resnet_epochs": 4, "checkpoints": 4,
+    # every strength (volumes K = 0..6) but 2 paths and 2 jitters (39 inputs per point, not 125):
+    # more than one of each, so that the means over paths and jitters run
+    "num_paths": 2, "num_jitters": 2,
+    "seeds": [0, 1],  # two, so that seed bands and seed means run
+}
+PAPER_DATASETS = ("cifar10", "cifar100")  # stand-ins in a rehearsal, downloads in a run
 
 
 def split_sizes(params: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -145,22 +174,35 @@ def split_sizes(params: Mapping[str, Any]) -> tuple[int, int] | None:
     against the dataset; None for an image folder (its sizes are known once it is loaded). A
     dataset of one pool (test None) is split by the loader into train_size images and the rest,
     of which at least one tests."""
-    dataset, train_size, test_size = params["dataset"], params["train_size"], params["test_size"]
-    if dataset not in DATASET_SHAPES:
+    if params["dataset"] not in DATASET_SHAPES:
         return None
+    return _checked_sizes(params["dataset"], params, "train_size", "test_size")
+
+
+def cifar100_sizes(params: Mapping[str, Any]) -> tuple[int, int]:
+    """Training and test images of the CIFAR-100 settings (``cifar100_train_size`` and
+    ``cifar100_test_size``, checked against CIFAR-100's splits)."""
+    return _checked_sizes("cifar100", params, "cifar100_train_size", "cifar100_test_size")
+
+
+def _checked_sizes(dataset: str, params: Mapping[str, Any], train_key: str,
+                   test_key: str) -> tuple[int, int]:
+    """Training and test images of the known ``dataset`` given ``params[train_key]`` and
+    ``params[test_key]`` (None: all), each checked against what the dataset holds."""
+    train_size, test_size = params[train_key], params[test_key]
     total, test_split = DATASET_SHAPES[dataset].train, DATASET_SHAPES[dataset].test
     most = total - 1 if test_split is None else total  # one pool keeps one image to test
     if train_size is not None and train_size > most:
         pool = " in one pool with the test images" if test_split is None else ""
         raise ValueError(
-            f"train_size={train_size!r} is not allowed for dataset {dataset!r} ({total:,} images"
+            f"{train_key}={train_size!r} is not allowed for dataset {dataset!r} ({total:,} images"
             f"{pool}); use None or an integer in [1, {most}]"
         )
     n_train = most if train_size is None else train_size
     left = total - n_train if test_split is None else test_split
     if test_size is not None and test_size > left:
         raise ValueError(
-            f"test_size={test_size!r} is not allowed for dataset {dataset!r} with {n_train:,} "
+            f"{test_key}={test_size!r} is not allowed for dataset {dataset!r} with {n_train:,} "
             f"training images ({left:,} left to test); use None or an integer in [1, {left}]"
         )
     return n_train, left if test_size is None else test_size
@@ -195,7 +237,7 @@ def _runs(params: Mapping[str, Any], sizes: tuple[int, int] | None) -> list[tupl
     channels, classes = (known.channels, known.classes) if known else (3, 10)  # folders are RGB
     main = (n_train, n_test, channels, classes)
     shape = DATASET_SHAPES["cifar100"]
-    cifar100 = (shape.train, shape.test, shape.channels, shape.classes)
+    cifar100 = (*cifar100_sizes(params), shape.channels, shape.classes)
     convnet = ("convnet", params["widths"], params["epochs"])
     runs = {
         "main": ("main", *main, *convnet),
