@@ -286,6 +286,30 @@ PROFILES = profiles(
            "width_augment": "crop_flip", "n_triplets": 500, "width_n_triplets": 1000,
            "resolution": 50, "figure_planes": 3, "figure_resolution": 500, "chunk_size": 1024},
 )
+# The paper profile at toy sizes (docs/rehearsal.md): every architecture of the paper zoo at its
+# paper size, every study (SAM, distillation, the PreAct-ResNet18 width study with label noise),
+# figure and claims row; only sizes shrink, and the largest models (WideResNet-28-30 has 328M
+# parameters) set them: "a single step on two images and one 4x4 plane" (issue 29).
+REHEARSAL = {
+    # 2 training images: one step per epoch at the paper's batch size; 10 test images hold >= 3
+    # classes for the triplets and cost WideRN30 only seconds to evaluate. No download: CIFAR-10
+    # is read from disk or from its synthetic stand-in.
+    "data": {**PROFILES["paper"]["data"], "train_size": 2, "test_size": 10,
+             "allow_download": False},
+    "epochs": 1,
+    "width_epochs": 1,
+    "widths": [1, 64],  # the smallest and the largest PreAct-ResNet18 (64 is ResNet18 itself)
+    # 3 planes: no fewer than the paper's figure_planes (validate asks it of n_triplets); the
+    # bootstraps over planes need >= 2
+    "n_triplets": 3,
+    "width_n_triplets": 3,
+    # 2 x 2 planes (the smallest grid): 12 scoring and 12 figure points per model. A WideRN30
+    # forward pass is 94 GFLOP per image (ddlib.models.cost), about a second of a 2-core CPU per
+    # point; 4 x 4 planes (96 points per model) would add about 2 minutes for its two seeds.
+    "resolution": 2,
+    "figure_resolution": 2,
+}
+PAPER_DATASETS = ("cifar10",)  # the paper profile reads CIFAR-10 only
 
 
 def _split_sizes(data: Mapping[str, Any], train_size: int | None,
