@@ -152,6 +152,15 @@ def documented_rules() -> dict[str, set[str]]:
     return rules
 
 
+def documented_figures() -> dict[str, set[str]]:
+    """The figure files docs/rehearsal.md lists for each notebook's paper profile."""
+    import re
+
+    table = (ROOT / "docs" / "rehearsal.md").read_text().split("## What the paper profile draws")[1]
+    return {row[2:4]: set(re.findall(r"`([a-z0-9_]+)`", row))
+            for row in table.splitlines() if re.match(r"\| 0[1-4] \|", row)}
+
+
 @pytest.fixture(scope="module")
 def paper_rehearsal(tmp_path_factory):
     """``./run_all.sh --profile paper --rehearse`` into empty folders, with no dataset on disk."""
@@ -174,7 +183,7 @@ def test_paper_rehearsal_runs_every_notebook_apart_from_real_results(paper_rehea
     assert REHEARSAL_PREFIX.strip() in report
 
 
-def test_paper_rehearsal_produces_every_documented_rule_and_only_those(paper_rehearsal):
+def test_paper_rehearsal_produces_every_documented_rule_and_figure_and_only_those(paper_rehearsal):
     from ddlib.studies import NOTEBOOKS
 
     root, result = paper_rehearsal
@@ -187,4 +196,5 @@ def test_paper_rehearsal_produces_every_documented_rule_and_only_those(paper_reh
         produced = set(table["rule"].dropna())
         assert produced == expected[key], (key, sorted(expected[key] - produced),
                                            sorted(produced - expected[key]))
-        assert list(folder.glob("*.png")), key
+        assert {p.stem for p in folder.glob("*.png")} == documented_figures()[key], key
+        assert {p.stem for p in folder.glob("*.pdf")} == documented_figures()[key], key
