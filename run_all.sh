@@ -62,6 +62,9 @@ output="$profile"  # the name of this run's report and figure folders
 if [ "$rehearse" -eq 1 ]; then
   [ "$profile" = paper ] || { echo "run_all.sh: --rehearse rehearses the paper profile; add --profile paper"; exit 2; }
   output=paper-rehearsal
+  if [ -n "$executor" ] && [ "$executor" != local ]; then
+    echo "run_all.sh: --rehearse runs here (its stand-in data is local to each notebook); drop --executor $executor"; exit 2
+  fi
 fi
 if [ ${#executor_opts[@]} -gt 0 ] && [ "$executor" != slurm ] && [ "$executor" != ray ]; then
   echo "run_all.sh: --executor-opt needs --executor slurm or ray (local takes no options)"; exit 2
@@ -76,22 +79,22 @@ if [ -n "$executor" ]; then
   executor_yaml="$($py -m ddlib.execution options "$executor" "${executor_opts[@]+"${executor_opts[@]}"}")" || exit 2
   executor_args=(-p executor "$executor" -y "executor_options: $executor_yaml")
 fi
-if [ "$profile" = paper ] && [ "$rehearse" -eq 0 ]; then
-  $py -m ddlib.studies cost paper || exit 2
-  if [ "$yes" -eq 0 ] && [ -t 0 ]; then
-    read -r -p "Start the paper run? (rehearse it first: --rehearse) [y/N] " answer
-    case "$answer" in y|Y|yes|YES) ;; *) echo "run_all.sh: not started"; exit 0 ;; esac
-  fi
-fi
-notebooks=()
+notebooks=(); keys=()
 for nb in notebooks/[0-9][0-9]_*.ipynb; do
   key="$(basename "$nb" | cut -c1-2)"
-  if [ -z "$only" ] || [[ ",$only," == *",$key,"* ]]; then notebooks+=("$nb"); fi
+  if [ -z "$only" ] || [[ ",$only," == *",$key,"* ]]; then notebooks+=("$nb"); keys+=("$key"); fi
 done
 if [ -n "$only" ]; then
   for key in ${only//,/ }; do
     ls notebooks/"$key"_*.ipynb >/dev/null 2>&1 || { echo "run_all.sh: --only: no notebook $key"; exit 2; }
   done
+fi
+if [ "$profile" = paper ] && [ "$rehearse" -eq 0 ]; then
+  $py -m ddlib.studies cost paper "${keys[@]}" || exit 2
+  if [ "$yes" -eq 0 ] && [ -t 0 ]; then
+    read -r -p "Start the paper run? (rehearse it first: --rehearse) [y/N] " answer || answer=""
+    case "$answer" in y|Y|yes|YES) ;; *) echo "run_all.sh: not started"; exit 0 ;; esac
+  fi
 fi
 
 # Every -p name must belong to at least one selected notebook; it is passed to those that know it.

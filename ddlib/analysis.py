@@ -208,6 +208,7 @@ def bootstrap_interval(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
     level: float = BOOTSTRAP_LEVEL,
+    nan_as: float = -math.inf,
 ) -> tuple[float, float]:
     """Seeded, paired bootstrap interval of ``statistic`` over units.
 
@@ -215,7 +216,9 @@ def bootstrap_interval(
     repeats); any leading axes (widths, conditions) are kept. Each resample draws units with
     replacement (generator seeded with ``seed``) and takes the *same* draw for every leading row,
     so a comparison between rows is paired. ``statistic`` maps a resampled array of the same shape
-    to one number; a NaN statistic counts as -inf (the claim's quantity could not be formed). The
+    to one number; a NaN statistic (the claim's quantity could not be formed) counts as ``nan_as``,
+    which must count *against* the claim: -inf (the default) for a claim that needs a lower bound
+    above a level, +inf for one that needs an upper bound below a level. The
     ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles (method "nearest") are returned: a claim
     that rests on a positive quantity holds when the lower bound is above 0.
     """
@@ -229,7 +232,7 @@ def bootstrap_interval(
     generator = np.random.default_rng(seed)
     draws = generator.integers(0, values.shape[-1], size=(resamples, values.shape[-1]))
     results = np.array([statistic(values[..., draw]) for draw in draws], dtype=float)
-    results[np.isnan(results)] = -math.inf
+    results[np.isnan(results)] = nan_as
     low, high = np.quantile(results, [(1 - level) / 2, (1 + level) / 2], method="nearest")
     return float(low), float(high)
 
@@ -253,9 +256,9 @@ def bootstrap_peak_excess(
     largest: bool = True,
     steps: int | None = None,
     earlier: bool = False,
-    resamples: int = 1000,
-    seed: int = 0,
-    level: float = 0.9,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    level: float = BOOTSTRAP_LEVEL,
 ) -> tuple[float, float]:
     """Seeded bootstrap interval of :func:`peak_excess` over the units a curve averages.
 

@@ -320,3 +320,13 @@ def test_every_row_names_its_dataset_and_repeats_and_the_interval_that_decided()
     assert poly["seeds"] == 3 and poly["dataset"].startswith("polynomial")
     assert poly["confidence"].startswith("largest mean over P > 25: 90% two-sided seeded "
                                          "bootstrap over 3 seeded draws")
+
+
+def test_upper_bound_rules_count_a_missing_value_against_the_claim():
+    """A NaN in the data the interval is formed from must not make an upper-bound rule hold: the
+    polynomial's "below 1 for every P > 25" and ablation 3's "no peak left"."""
+    claims = ClaimsTable("01")
+    draws = pd.DataFrame({"degree": [14, 15, 16, 30] * 3, "repeat": [0] * 4 + [1] * 4 + [2] * 4,
+                          "test_mse": [2.0, 9.0, 2.0, 0.5] * 2 + [2.0, 9.0, 2.0, float("nan")]})
+    assert not nb01.add_polynomial_claim(claims, draws)
+    assert "inf]" in claims.rows[0]["confidence"]

@@ -198,3 +198,22 @@ def test_paper_rehearsal_produces_every_documented_rule_and_figure_and_only_thos
                                            sorted(produced - expected[key]))
         assert {p.stem for p in folder.glob("*.png")} == documented_figures()[key], key
         assert {p.stem for p in folder.glob("*.pdf")} == documented_figures()[key], key
+
+
+def test_claims_added_while_rehearsing_are_marked_where_they_are_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("DDLIB_RUNS", str(tmp_path / paths.REHEARSAL_OUTPUT))
+    table = a_table()
+    assert table.rows[0]["claim"] == REHEARSAL_PREFIX + "test error peaks"
+    assert REHEARSAL_PREFIX in table._repr_html_()
+    folder = tmp_path / "figures" / paths.REHEARSAL_OUTPUT / "02_convnet_sharpness"
+    folder.mkdir(parents=True)
+    table.save(folder)  # not prefixed twice
+    assert pd.read_csv(folder / "claims.csv")["claim"].tolist() == [REHEARSAL_PREFIX + "test error peaks"]
+
+
+def test_rehearse_refuses_a_remote_executor(monkeypatch):
+    import ddlib.studies
+
+    monkeypatch.setattr(ddlib.studies, "validate_executor", lambda *args: None)  # no engine here
+    with pytest.raises(ValueError, match="executor='slurm' is not allowed with rehearse"):
+        resolve("01", "paper", rehearse=True, executor="slurm")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ddlib.core.paths import is_rehearsal_output
+from ddlib.core.paths import is_rehearsal_output, rehearsing
 from ddlib.core.store import atomic_write_bytes
 
 COLUMNS = ["notebook", "claim", "role", "dataset", "seeds", "measured", "confidence", "criterion",
@@ -73,6 +73,8 @@ class ClaimsTable:
             raise ValueError(f"confidence={confidence!r} is not allowed; use a string ('' for none)")
         if not isinstance(holds, bool):
             holds = bool(holds)
+        if rehearsing() and not claim.startswith(REHEARSAL_PREFIX):
+            claim = REHEARSAL_PREFIX + claim  # shown as a rehearsal in the notebook too
         self.rows.append({"notebook": self.notebook, "claim": claim, "role": role, "dataset": dataset,
                           "seeds": seeds, "measured": str(measured), "confidence": confidence,
                           "criterion": criterion, "holds": holds, "rule": _calling_rule()})
@@ -90,7 +92,8 @@ class ClaimsTable:
         rows = self.rows
         header = f"# Claims checked by notebook {self.notebook}\n\n"
         if is_rehearsal_output(folder):
-            rows = [{**row, "claim": f"{REHEARSAL_PREFIX}{row['claim']}"} for row in rows]
+            rows = [row if row["claim"].startswith(REHEARSAL_PREFIX)
+                    else {**row, "claim": f"{REHEARSAL_PREFIX}{row['claim']}"} for row in rows]
             header = (f"# Claims of notebook {self.notebook}: REHEARSAL (toy sizes, synthetic data "
                       "where missing; the verdicts are not results)\n\n")
         frame = pd.DataFrame(rows, columns=COLUMNS)

@@ -57,6 +57,12 @@ def rehearsal_runs_root() -> Path:
     return runs_root() / REHEARSAL_OUTPUT
 
 
+def rehearsing() -> bool:
+    """Whether this process rehearses the paper profile (``resolve(..., rehearse=True)`` pointed
+    it at :func:`rehearsal_runs_root`): its claims then read "[rehearsal] ..." wherever shown."""
+    return runs_root().name == REHEARSAL_OUTPUT
+
+
 def reports_dir(profile: str) -> Path:
     """Executed notebooks, HTML exports and the claims report of one profile."""
     return _root_or_env("DDLIB_REPORTS", "reports") / profile

@@ -25,7 +25,7 @@ from ddlib.core import data
 from ddlib.core.checks import closest_name
 from ddlib.core.data_sources import CIFAR10_CANDIDATES, CIFAR10_OR_FALLBACK, choose_cifar10
 from ddlib.core.params import Params
-from ddlib.core.paths import REHEARSAL_OUTPUT, rehearsal_runs_root, runs_root
+from ddlib.core.paths import REHEARSAL_OUTPUT, rehearsal_runs_root, rehearsing, runs_root
 from ddlib.core.standins import prepare_data_folder
 from ddlib.execution import validate_executor
 from ddlib.studies.convnet_sharpness import params as convnet_sharpness_params
@@ -160,10 +160,13 @@ def resolve(notebook: str, profile: str, namespace: Mapping[str, Any] | None = N
     params.descriptions = {name: parameter.meaning for name, parameter in declared.items()}
     params.profile = REHEARSAL_OUTPUT if rehearse else profile
     params.rehearsal = rehearse
-    if rehearse:
-        _prepare_rehearsal(module)
     params.executor, params.executor_options = executor, copy.deepcopy(dict(executor_options))
     module.validate(params)
+    if rehearse:
+        if executor != "local":
+            raise ValueError(f"executor={executor!r} is not allowed with rehearse=True: a "
+                             "rehearsal's stand-in data lives in this process; use 'local'")
+        _prepare_rehearsal(module)
     return params
 
 
@@ -193,10 +196,9 @@ def _prepare_rehearsal(module: ModuleType) -> None:
     rehearsal run can be mistaken for, or mixed with, a real one, and at a fresh data folder (in that store)
     holding the real files of the study's paper datasets where they are on disk and synthetic
     stand-ins (:mod:`ddlib.core.standins`, announced) of the others, read with torchvision's md5
-    checks off. Runs once per process."""
-    if runs_root().name == REHEARSAL_OUTPUT:
-        return
-    store = rehearsal_runs_root()
+    checks off. Each call prepares the data of its own study (a second study rehearsed in the same
+    process gets its own folder)."""
+    store = runs_root() if rehearsing() else rehearsal_runs_root()
     (store / STAND_IN_FOLDER).mkdir(parents=True, exist_ok=True)  # cleared with the store
     folder = Path(tempfile.mkdtemp(prefix="data-", dir=store / STAND_IN_FOLDER))
     prepare_data_folder(folder, module.PAPER_DATASETS)
@@ -239,15 +241,15 @@ def _choose_dataset(module: ModuleType, params: Params) -> Params:
 
 def _main(argv: list[str]) -> int:
     """``python -m ddlib.studies check NN name [name ...]`` (are these parameters of notebook NN?)
-    and ``python -m ddlib.studies cost PROFILE`` (the profile's cost table): used by run_all.sh
+    and ``python -m ddlib.studies cost PROFILE [NN ...]`` (the profile's cost table): used by run_all.sh
     before any compute."""
-    if len(argv) == 2 and argv[0] == "cost":
+    if len(argv) >= 2 and argv[0] == "cost":
         from ddlib.studies.cost_table import cost_text
 
-        print(cost_text(argv[1]))
+        print(cost_text(argv[1], argv[2:] or tuple(NOTEBOOKS)))
         return 0
     if len(argv) < 2 or argv[0] != "check":
-        print("usage: python -m ddlib.studies check NN [name ...] | cost PROFILE")
+        print("usage: python -m ddlib.studies check NN [name ...] | cost PROFILE [NN ...]")
         return 2
     try:
         validate_names(argv[1], argv[2:])

@@ -7,23 +7,27 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Sequence
 
 import pandas as pd
 
 from ddlib.core.checks import GPU_FLOP_RATE, recorded_costs
 from ddlib.core.data_sources import DOWNLOAD_MB
-from ddlib.studies import NOTEBOOKS, profile_module, resolve
+from ddlib.studies import NOTEBOOKS, notebook_key, profile_module, resolve
 
 COLUMNS = ["notebook", "GPU-hours", "memory of the largest run (GiB)", "downloads (MB)"]
 
 
-def cost_table(profile: str) -> pd.DataFrame:
+def cost_table(profile: str, notebooks: Sequence[str] = tuple(NOTEBOOKS)) -> pd.DataFrame:
     """One row per notebook: the GPU-hours of all its work at :data:`GPU_FLOP_RATE` (the sum of
     its FLOP estimates, which price disjoint parts), the memory of its largest run (the largest of
     its memory estimates; on a GPU, device memory) and what its datasets download when absent.
-    Estimates, not measurements; kept checkpoints are not priced."""
+    Estimates, not measurements; kept checkpoints are not priced. ``notebooks``: their numbers
+    (default: all)."""
     rows = []
-    for key, study in NOTEBOOKS.items():
+    for key in notebooks:
+        study = NOTEBOOKS[notebook_key(key)]
+        key = notebook_key(key)
         with recorded_costs() as estimates, contextlib.redirect_stdout(io.StringIO()):
             resolve(key, profile)
         datasets = getattr(profile_module(key), "PAPER_DATASETS", ()) if profile == "paper" else ()
@@ -37,9 +41,9 @@ def cost_table(profile: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def cost_text(profile: str) -> str:
+def cost_text(profile: str, notebooks: Sequence[str] = tuple(NOTEBOOKS)) -> str:
     """:func:`cost_table` as aligned text with a total row and a note on what it is."""
-    table = cost_table(profile)
+    table = cost_table(profile, notebooks)
     total = {"notebook": "total", "GPU-hours": table["GPU-hours"].sum(),
              "memory of the largest run (GiB)": table["memory of the largest run (GiB)"].max(),
              "downloads (MB)": table["downloads (MB)"].sum()}
@@ -48,5 +52,6 @@ def cost_text(profile: str) -> str:
         "GPU-hours": "{:,.1f}".format, "memory of the largest run (GiB)": "{:,.1f}".format,
         "downloads (MB)": "{:,.1f}".format})
     return (f"Estimated cost of the {profile!r} profile (estimates from the cost model at "
-            f"{GPU_FLOP_RATE:.0e} FLOP/s on one GPU; not measured; kept checkpoints not priced):\n"
+            f"{GPU_FLOP_RATE:.0e} FLOP/s on one GPU, for the profile's own values (-p / -y overrides "
+            f"are not priced); not measured; kept checkpoints not priced):\n"
             f"{body}")

@@ -42,6 +42,7 @@ K = 7; its "still undergoing double descent" half is the resnet18 volume-peak ro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -482,7 +483,8 @@ def error_at_chance(table: ClaimsTable, outcomes: pd.DataFrame, num_classes: int
     def largest_deviation(sample: np.ndarray) -> float:
         return float(np.abs(sample.mean(axis=1) - chance).max())
 
-    low, high = bootstrap_interval(matrix.to_numpy(dtype=float), largest_deviation)
+    low, high = bootstrap_interval(matrix.to_numpy(dtype=float), largest_deviation,
+                                   nan_as=math.inf)  # a missing error counts against "at chance"
     return table.add(
         f"{prefix}test error stays close to random chance at every width",
         f"chance error {chance:.3g} (C = {num_classes}); test error by width "

@@ -25,6 +25,7 @@ value of P = D + 1"); like the reference code the sweep fits none, so its thresh
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -104,8 +105,8 @@ def _ablation_removes_peak(claims: ClaimsTable, name: str, data: RegressionData,
 
     The ablation lowers the peak: the paired bootstrap over repeats of log(height before / height
     after) has a lower bound > 0. With ``no_peak_left`` also no peak is left: the height after is
-    not shown above 1 (its lower bound is <= 1, the negation of the peak test of
-    :func:`error_peaks_at_threshold`). With ``visible_peak`` the largest height left (measured)
+    shown below 1 (its upper bound is < 1; a missing value counts as +inf, against the claim).
+    With ``visible_peak`` the largest height left (measured)
     must also stay below it. With several ``settings`` (ranks k) the rule holds for every
     setting at once: the statistics are the smallest reduction and the largest height after over
     the settings of one resample.
@@ -134,10 +135,11 @@ def _ablation_removes_peak(claims: ClaimsTable, name: str, data: RegressionData,
         criterion += f" and the largest height left < {visible_peak:g} (no visible peak)"
         holds = holds and float(np.max(heights[1:])) < visible_peak
     if no_peak_left:
-        left = bootstrap_interval(stacked, lambda v: float(np.max(_heights(v)[1:])))
-        criterion += f" and height after lower bound <= {NO_PEAK:g}"
+        left = bootstrap_interval(stacked, lambda v: float(np.max(_heights(v)[1:])),
+                                  nan_as=math.inf)
+        criterion += f" and height after upper bound < {NO_PEAK:g}"
         confidence += "; height after: " + interval_text(*left, REPEATS, count, paired=PAIRED)
-        holds = holds and left[0] <= NO_PEAK
+        holds = holds and left[1] < NO_PEAK
     worst = int(np.argmax(heights[1:]))
     largest = (f" (largest over {what} {', '.join(f'{s:g}' for s in settings)}: "
                f"{settings[worst]:g})" if len(settings) > 1 else "")
@@ -205,9 +207,8 @@ def no_residuals_remove_peak(claims: ClaimsTable, name: str, data: RegressionDat
 
     Criterion: on ``test_mse_no_residual`` (targets X beta* on training and test points), the
     decided reduction of :func:`cutoff_removes_peak` and, since "removes" means no peak is left,
-    the peak height after is not above the no-peak level 1 (the error at N = D no higher than the
-    geometric mean of its flanks): its bootstrap lower bound is <= 1, so the peak test of
-    :func:`error_peaks_at_threshold` fails on the ablated curve. Here the level test is sound: for
+    the peak height after is below the no-peak level 1 (the error at N = D lower than the
+    geometric mean of its flanks): its bootstrap upper bound is < 1. Here the level test is sound: for
     N >= D the ablated error is round-off (the identity of :func:`no_residuals_no_error`) while
     for N < D it is the error of the unseen directions, so without a peak the height is far below
     1, not near it.
@@ -368,7 +369,7 @@ def add_polynomial_claim(claims: ClaimsTable, polynomial: pd.DataFrame, *,
                           seeds=seeds, confidence="no interval: nothing to compare")
     means = wide.mean(axis=1)
     low, high = bootstrap_interval(wide.to_numpy(dtype=float),
-                                   lambda v: float(np.max(v.mean(axis=-1))))
+                                   lambda v: float(np.max(v.mean(axis=-1))), nan_as=math.inf)
     return claims.add(
         claim,
         f"peak at P = {peak}; mean for P > {POLYNOMIAL_WIDE}: "

@@ -172,7 +172,9 @@ REHEARSAL = {
     "lc_points": 5,  # per role: each LC vertex is a forward pass (of ResNet18, of the 2,000-wide MLP)
     "num_directions": 4,  # 8 vertices per point and radius instead of 50
     "depths": [2, 5],  # the smallest and the largest depth of the sweep
-    "widths": [20, 2000],  # the smallest and the largest width (2,000: the costliest MLP)
+    # all three widths: the width rules read an interior peak, which needs three (2,000: the
+    # costliest MLP)
+    "widths": [20, 200, 2000],
     # the stand-in holds 1,000 training images (the paper's 10,000 do not fit); 100 keeps a
     # size trend, with true and with random labels
     "train_sizes": [100, 1000],
