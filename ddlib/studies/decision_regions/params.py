@@ -450,8 +450,9 @@ def _check_costs(params: Mapping[str, Any], specs: Mapping[str, Mapping[str, Any
     costs = {label: model_cost(specs[label], image) for label in params["architectures"]}
     study_models = [  # (cost, passes per step) of every run of the first three studies
         *[(costs[label], 1) for label in params["architectures"] for _ in range(seeds)],
-        *[(costs[label], 2 if optimizer["name"] == "sam" else 1)
-          for optimizer in params["optimizer_study"].values()
+        *[(costs[label], 2 if optimizer["name"] == "sam" else 1)  # the study's own optimiser
+          for optimizer in params["optimizer_study"].values()  # is the architecture study's run
+          if optimizer != params["optimizer"]                   # (one config, trained once)
           for label in params["optimizer_architectures"] for _ in range(seeds)],
         *[(costs[label], 1) for label in params["students"] for _ in range(seeds)],
     ]
