@@ -198,7 +198,6 @@ def peak_excess(peak: Mapping[str, Any], margin: float, *, largest: bool = True)
 BOOTSTRAP_LEVEL = 0.9  # two-sided level of every interval that decides a claim
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0
-_RESAMPLE_CHUNK = 50  # resamples whose means bootstrap_peak_excess forms at once
 
 
 def bootstrap_interval(
@@ -267,31 +266,20 @@ def bootstrap_peak_excess(
     ``seed``), the peak rule is applied to each resampled curve (its peak width may move), and the
     ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles of the excess are returned. A lower bound
     above 0 means the peak clears its margin in almost every resample, not only in the one sample
-    measured. A resample without a peak counts as -inf.
+    measured. A resample without a peak counts as -inf. The resampling is
+    :func:`bootstrap_interval`'s (one resample at a time, so memory stays at one resampled table).
     """
-    if resamples < 1:
-        raise ValueError(f"resamples={resamples!r} is not allowed; use a positive integer")
-    if samples.shape[1] < 2:
-        raise ValueError(f"samples must hold at least 2 units (columns), got {samples.shape[1]}")
-    if not 0 < level < 1:
-        raise ValueError(f"level={level!r} is not allowed; use a fraction in (0, 1)")
-    values = samples.sort_index().to_numpy(dtype=float)
-    widths = samples.sort_index().index
-    generator = np.random.default_rng(seed)
-    draws = generator.integers(0, values.shape[1], size=(resamples, values.shape[1]))
-    # widths x resamples of resampled means, in chunks so that memory stays at widths x units x
-    # _RESAMPLE_CHUNK values (10,000 test images at 64 widths would take 5 GB at once)
-    curves = np.concatenate([values[:, draws[start:start + _RESAMPLE_CHUNK]].mean(axis=2)
-                             for start in range(0, resamples, _RESAMPLE_CHUNK)], axis=1)
-    excess = np.empty(resamples)
-    for i in range(resamples):  # the rule itself works on one curve
-        curve = pd.Series(curves[:, i], index=widths)
+    ordered = samples.sort_index()
+    widths = ordered.index
+
+    def excess(resampled: np.ndarray) -> float:  # the rule itself works on one curve
+        curve = pd.Series(resampled.mean(axis=1), index=widths)
         peak = peak_near_threshold(curve, threshold, factor, margin, largest=largest, steps=steps,
                                    earlier=earlier)
-        value = peak_excess(peak, margin, largest=largest)
-        excess[i] = -math.inf if math.isnan(value) else value
-    low, high = np.quantile(excess, [(1 - level) / 2, (1 + level) / 2], method="nearest")
-    return float(low), float(high)
+        return peak_excess(peak, margin, largest=largest)  # NaN (no peak) counts as -inf
+
+    return bootstrap_interval(ordered.to_numpy(dtype=float), excess, resamples=resamples,
+                              seed=seed, level=level)
 
 
 def prominence(peak: Mapping[str, Any], *, largest: bool = True) -> float:
