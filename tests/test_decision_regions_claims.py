@@ -546,7 +546,7 @@ def test_width_plane_values_are_exact_and_average_to_the_width_table():
     assert fragments.loc[(0.2, 8)].tolist() == pytest.approx([2.0, 2.0])
     assert similarity_values.loc[(0.2, 4)].tolist() == pytest.approx([25 / 27, 1.0])
     assert (0.2, 8) not in similarity_values.index  # one seed: no pair
-    table = experiment.width_table(runs, predictions).set_index(["label_noise", "width"])
+    table = experiment.width_table(runs, values).set_index(["label_noise", "width"])
     assert table.loc[(0.2, 4), "fragmentation"] == pytest.approx(fragments.loc[(0.2, 4)].mean())
     assert table.loc[(0.2, 4), "similarity"] == pytest.approx(
         similarity_values.loc[(0.2, 4)].mean())

@@ -41,9 +41,7 @@ from ddlib.metrics.decision_planes import (
 from ddlib.metrics.similarity import (
     fragmentation,
     matrix_of_pairs,
-    pairwise_similarity,
     pairwise_similarity_per_plane,
-    region_similarity,
     region_similarity_per_plane,
     similarity_pairs_per_plane,
 )
@@ -312,12 +310,11 @@ def final_train_error(run: Run) -> float:
 
 
 def width_table(
-    runs: Mapping[tuple[float, int, int], Run], predictions: Mapping[tuple[float, int, int], Tensor]
+    runs: Mapping[tuple[float, int, int], Run], planes: Mapping[str, pd.DataFrame]
 ) -> pd.DataFrame:
     """One row per (label noise, width): mean test/train error and fragmentation over seeds and the
-    seed-to-seed similarity (``runs`` and ``predictions`` keyed by (noise, width, seed)); the last
-    two are the plane means of :func:`width_plane_values`."""
-    planes = width_plane_values(runs, predictions)
+    seed-to-seed similarity (``runs`` keyed by (noise, width, seed)); the last two are the plane
+    means of ``planes`` (:func:`width_plane_values`)."""
     fragments, similarities = planes["fragmentation"], planes["similarity"]
     rows = []
     for noise, width in sorted({(n, w) for n, w, _ in runs}):
@@ -418,16 +415,12 @@ def distillation_plane_values(teacher: Tensor, vanilla: Mapping[tuple[str, int],
     return pd.DataFrame(np.stack(list(rows.values())), index=index)
 
 
-def similarity_to(reference: Tensor, predictions: Sequence[Tensor]) -> float:
-    """Mean region similarity of each of ``predictions`` to one reference model (e.g. a teacher)."""
-    return float(np.mean([region_similarity(reference, p) for p in predictions]))
-
-
 def optimizer_table(
-    runs: Mapping[tuple[str, str, int], Run], predictions: Mapping[tuple[str, str, int], Tensor]
+    runs: Mapping[tuple[str, str, int], Run], planes: pd.DataFrame
 ) -> pd.DataFrame:
-    """Rows (architecture, optimiser): seed-to-seed region similarity and mean test accuracy
-    (Somepalli et al. Table 1); ``runs``/``predictions`` keyed by (optimiser, architecture, seed)."""
+    """Rows (architecture, optimiser): seed-to-seed region similarity (the plane mean of
+    ``planes``, :func:`optimizer_plane_values`) and mean test accuracy (Somepalli et al. Table 1);
+    ``runs`` keyed by (optimiser, architecture, seed)."""
     rows = []
     for name, label in dict.fromkeys((n, a) for n, a, _ in runs):
         seeds = sorted(s for n, a, s in runs if (n, a) == (name, label))
@@ -435,7 +428,7 @@ def optimizer_table(
             {
                 "architecture": label,
                 "optimizer": name,
-                "similarity": pairwise_similarity([predictions[(name, label, s)] for s in seeds]),
+                "similarity": float(planes.loc[(label, name)].mean()),
                 "test_accuracy": 1.0
                 - float(np.mean([final_test_error(runs[(name, label, s)]) for s in seeds])),
             }
@@ -443,28 +436,19 @@ def optimizer_table(
     return pd.DataFrame(rows)
 
 
-def distillation_table(
-    teacher: Tensor,
-    vanilla: Mapping[tuple[str, int], Tensor],
-    distilled: Mapping[tuple[str, int], Tensor],
-    runs: Mapping[str, Mapping[tuple[str, int], Run]],
-) -> pd.DataFrame:
-    """Rows per student architecture: region similarity to the teacher of students trained on the
-    labels (``vanilla``) and of students distilled from it (``distilled``), and their test accuracy;
-    dicts keyed by (architecture, seed), ``runs`` holds the runs under "vanilla" and "distilled"."""
+def distillation_table(planes: pd.DataFrame,
+                       runs: Mapping[str, Mapping[tuple[str, int], Run]]) -> pd.DataFrame:
+    """Rows per student architecture: region similarity to the teacher (the plane mean of
+    ``planes``, :func:`distillation_plane_values`) of students trained on the labels
+    ("vanilla") and of students distilled from it ("distilled"), and their test accuracy;
+    ``runs`` holds the runs under "vanilla" and "distilled", keyed by (architecture, seed)."""
     rows = []
-    for label in dict.fromkeys(a for a, _ in distilled):
-        for kind, predictions in (("vanilla", vanilla), ("distilled", distilled)):
-            keys = [k for k in predictions if k[0] == label]
-            rows.append(
-                {
-                    "student": label,
-                    "training": kind,
-                    "similarity_to_teacher": similarity_to(teacher, [predictions[k] for k in keys]),
-                    "test_accuracy": 1.0
-                    - float(np.mean([final_test_error(runs[kind][k]) for k in keys])),
-                }
-            )
+    for label, kind in planes.index:
+        keys = [k for k in runs[kind] if k[0] == label]
+        rows.append({"student": label, "training": kind,
+                     "similarity_to_teacher": float(planes.loc[(label, kind)].mean()),
+                     "test_accuracy": 1.0 - float(np.mean([final_test_error(runs[kind][k])
+                                                           for k in keys]))})
     return pd.DataFrame(rows)
 
 
@@ -477,13 +461,6 @@ def similarity_pairs_of(
     for (label, _), prediction in zip(runs, predictions, strict=True):
         grouped[label].append(prediction)
     return similarity_pairs_per_plane(grouped)
-
-
-def similarity_matrix_of(
-    runs: Mapping[tuple[str, int], Run], predictions: Tensor, labels: Sequence[str]
-) -> pd.DataFrame:
-    """Similarity matrix over architectures from predictions stacked in the order of ``runs``."""
-    return matrix_of_pairs(similarity_pairs_of(runs, predictions, labels))
 
 
 def architecture_summary(runs: Mapping[tuple[str, int], Run], predictions: Tensor) -> pd.DataFrame:
@@ -598,15 +575,14 @@ def run(params: Params, device: str = "auto") -> DecisionRegionsResult:
 
     opt_runs = train_all(params, optimizer_configs(params, specs), device=device)
     opt_predictions = dict(zip(opt_runs, predict(opt_runs, planes, plane_spec)))
-    opt_table = optimizer_table(opt_runs, opt_predictions)
+    opt_planes = optimizer_plane_values(opt_predictions)
 
     distill_runs = train_all(params, distillation_configs(params, specs), device=device)
     distilled = dict(zip(distill_runs, predict(distill_runs, planes, plane_spec)))
     arch_by_key = dict(zip(arch_runs, arch_predictions))
     teacher = arch_by_key[(params["teacher"], params["seeds"][0])]
     vanilla = {key: pred for key, pred in arch_by_key.items() if key[0] in params["students"]}
-    distill_table = distillation_table(teacher, vanilla, distilled,
-                                       {"vanilla": arch_runs, "distilled": distill_runs})
+    distill_planes = distillation_plane_values(teacher, vanilla, distilled)
 
     width_runs = train_all(params, width_configs(params, **shape), device=device)
     width_data = next(iter(width_runs.values())).config["data"]
@@ -615,11 +591,13 @@ def run(params: Params, device: str = "auto") -> DecisionRegionsResult:
         width_dataset, width_data, n_triplets=params["width_n_triplets"],
         seed=params["triplet_seed"], resolution=params["resolution"], margin=params["margin"])
     width_predictions = dict(zip(width_runs, predict(width_runs, width_planes, width_plane_spec)))
-    widths = width_table(width_runs, width_predictions)
+    width_planes_values = width_plane_values(width_runs, width_predictions)
+    widths = width_table(width_runs, width_planes_values)
     return DecisionRegionsResult(
         dataset, specs, kinds, planes, figure_planes, anchor_classes, arch_runs, arch_predictions,
-        figure_predictions, matrix_of_pairs(matrix_planes), matrix_planes, opt_runs, opt_table,
-        optimizer_plane_values(opt_predictions), distill_runs, distill_table,
-        distillation_plane_values(teacher, vanilla, distilled), width_runs, width_dataset, widths,
-        width_plane_values(width_runs, width_predictions), width_test_outcomes(width_runs, device),
+        figure_predictions, matrix_of_pairs(matrix_planes), matrix_planes, opt_runs,
+        optimizer_table(opt_runs, opt_planes), opt_planes, distill_runs,
+        distillation_table(distill_planes, {"vanilla": arch_runs, "distilled": distill_runs}),
+        distill_planes, width_runs, width_dataset, widths,
+        width_planes_values, width_test_outcomes(width_runs, device),
         thresholds_by_noise(widths, params["interpolation_tolerance"]))
